@@ -1,0 +1,42 @@
+GO        ?= go
+GOROOT    := $(shell $(GO) env GOROOT)
+ADDR      ?= :8080
+WASM      := static/dist/tabswarm.wasm
+WASM_EXEC := static/dist/wasm_exec.js
+GOFILES   := $(shell find . -name '*.go' -not -path './e2e/*') go.mod go.sum
+
+.PHONY: build run test vet unit e2e wasm-test bench clean
+
+build: bin/tabswarm
+
+$(WASM): $(GOFILES)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
+
+$(WASM_EXEC): $(GOROOT)/lib/wasm/wasm_exec.js
+	cp $< $@
+
+bin/tabswarm: $(WASM) $(WASM_EXEC) $(GOFILES) $(wildcard static/*)
+	$(GO) build -trimpath -o $@ ./cmd/tabswarm
+
+## run: build, then start the tracker and print the URLs to open
+run: build
+	./bin/tabswarm serve --addr $(ADDR)
+
+## test: vet, unit tests with -race, wasm-target tests under Node, e2e in Chromium
+test: vet unit wasm-test e2e
+
+vet: $(WASM) $(WASM_EXEC)
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm ./swarm ./signaling
+
+unit: $(WASM) $(WASM_EXEC)
+	$(GO) test -race -count=1 $(shell $(GO) list ./... | grep -v /e2e)
+
+wasm-test:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(GOROOT)/lib/wasm/go_js_wasm_exec" ./swarm ./signaling
+
+e2e: build
+	$(GO) test -count=1 -timeout 15m ./e2e
+
+clean:
+	rm -rf bin $(WASM) $(WASM_EXEC)

@@ -1,0 +1,250 @@
+package swarm_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"tabswarm/swarm"
+	"tabswarm/tracker"
+)
+
+// startTracker serves a real tracker on loopback and returns its /ws URL.
+func startTracker(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: tracker.New(tracker.Options{Logger: testLogger(t)}).Handler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "ws://" + ln.Addr().String() + "/ws"
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("TABSWARM_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// seedBytes stores data in lib as a complete file and returns its manifest.
+func seedBytes(t *testing.T, lib swarm.Library, name string, data []byte) *swarm.Manifest {
+	t.Helper()
+	ctx := context.Background()
+	cs := swarm.ChunkSize(int64(len(data)))
+	var hashes []swarm.Hash
+	for off := int64(0); off < int64(len(data)); off += cs {
+		hashes = append(hashes, swarm.HashChunk(data[off:min(off+cs, int64(len(data)))]))
+	}
+	m := swarm.NewManifest(name, "application/octet-stream", int64(len(data)), hashes)
+	store, err := lib.Open(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range hashes {
+		off := int64(i) * cs
+		if err := store.WriteChunk(ctx, i, data[off:min(off+cs, int64(len(data)))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+// startNode runs a node until the test ends and waits for its tracker
+// connection.
+func startNode(t *testing.T, url string, lib swarm.Library) *swarm.Node {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := swarm.NewNode(swarm.Options{Tracker: url, Library: lib, Logger: testLogger(t), QueryInterval: 500 * time.Millisecond})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := n.WaitConnected(wctx); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// waitState polls until file d reaches state want on n.
+func waitState(t *testing.T, n *swarm.Node, d swarm.Hash, want swarm.State, timeout time.Duration) swarm.FileStats {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var s swarm.FileStats
+	for time.Now().Before(deadline) {
+		var ok bool
+		if s, ok = n.File(d); ok && s.State == want {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("file %s: state %q (%d/%d chunks, err %q), want %q", d.String()[:12], s.State, s.Have, s.Chunks, s.Error, want)
+	return s
+}
+
+// waitAnnounced polls the tracker's HTTP API until some peer holds d.
+func waitAnnounced(t *testing.T, wsURL string, d swarm.Hash) {
+	t.Helper()
+	u := "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws") + "/api/files/" + d.String()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return
+		}
+	}
+	t.Fatalf("tracker never learnt of %s", d)
+}
+
+// readAll returns the file's bytes from lib.
+func readAll(t *testing.T, lib swarm.Library, m *swarm.Manifest) []byte {
+	t.Helper()
+	store, err := lib.Open(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	for i := range m.NumChunks() {
+		b, err := store.ReadChunk(context.Background(), i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b...)
+	}
+	return out
+}
+
+func randomBytes(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func TestNodeDownload(t *testing.T) {
+	url := startTracker(t)
+	for _, size := range []int{0, 1, swarm.MinChunkSize, swarm.MinChunkSize + 1, 3<<20 + 12345} {
+		data := randomBytes(size, uint64(size))
+		seedLib := new(swarm.MemLibrary)
+		m := seedBytes(t, seedLib, "f.bin", data)
+		seeder := startNode(t, url, seedLib)
+		waitState(t, seeder, m.Digest, swarm.StateSeeding, 5*time.Second)
+		waitAnnounced(t, url, m.Digest)
+
+		getLib := new(swarm.MemLibrary)
+		getter := startNode(t, url, getLib)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		got, err := getter.Get(ctx, m.Digest)
+		cancel()
+		if err != nil {
+			t.Fatalf("size %d: get: %v", size, err)
+		}
+		if got.Name != "f.bin" || got.Size != int64(size) {
+			t.Fatalf("size %d: manifest %+v", size, got)
+		}
+		waitState(t, getter, m.Digest, swarm.StateSeeding, 30*time.Second)
+		if !bytes.Equal(readAll(t, getLib, m), data) {
+			t.Fatalf("size %d: downloaded bytes differ", size)
+		}
+	}
+}
+
+func TestNodeGetUnknownDigest(t *testing.T) {
+	url := startTracker(t)
+	n := startNode(t, url, new(swarm.MemLibrary))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := n.Get(ctx, swarm.Hash{1, 2, 3})
+	if !errors.Is(err, swarm.ErrNoPeers) {
+		t.Fatalf("err = %v, want ErrNoPeers", err)
+	}
+}
+
+// lyingLibrary serves corrupted chunks.
+type lyingLibrary struct{ swarm.MemLibrary }
+
+type lyingChunks struct{ swarm.Chunks }
+
+func (l *lyingLibrary) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, error) {
+	c, err := l.MemLibrary.Open(ctx, m)
+	return lyingChunks{c}, err
+}
+
+func (c lyingChunks) ReadChunk(ctx context.Context, i int) ([]byte, error) {
+	b, err := c.Chunks.ReadChunk(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.Clone(b)
+	b[len(b)/2] ^= 0xff
+	return b, nil
+}
+
+func TestNodeDropsLyingPeer(t *testing.T) {
+	url := startTracker(t)
+	data := randomBytes(2<<20, 7)
+	liarLib := new(lyingLibrary)
+	m := seedBytes(t, &liarLib.MemLibrary, "f.bin", data)
+	liar := startNode(t, url, liarLib)
+	waitState(t, liar, m.Digest, swarm.StateSeeding, 5*time.Second)
+	waitAnnounced(t, url, m.Digest)
+
+	// With only the liar online, the getter must try it, catch the bad
+	// chunk, drop it, and stall.
+	getLib := new(swarm.MemLibrary)
+	getter := startNode(t, url, getLib)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := getter.Get(ctx, m.Digest); err != nil {
+		t.Fatal(err)
+	}
+	s := waitState(t, getter, m.Digest, swarm.StateStalled, 20*time.Second)
+	if s.Have != 0 {
+		t.Fatalf("stored %d chunks from the liar", s.Have)
+	}
+	banned := false
+	for _, p := range s.Peers {
+		banned = banned || (p.ID == liar.PeerID() && strings.Contains(p.Banned, "verification"))
+	}
+	if !banned {
+		t.Fatalf("liar not banned: %+v", s.Peers)
+	}
+
+	// An honest seeder appears: the tracker tells the getter, which
+	// finishes from it and never goes back to the liar.
+	honestLib := new(swarm.MemLibrary)
+	seedBytes(t, honestLib, "f.bin", data)
+	startNode(t, url, honestLib)
+	s = waitState(t, getter, m.Digest, swarm.StateSeeding, 30*time.Second)
+	if !bytes.Equal(readAll(t, getLib, m), data) {
+		t.Fatal("downloaded bytes differ")
+	}
+	for _, p := range s.Peers {
+		if p.ID == liar.PeerID() && (p.Connected || p.Chunks != 0) {
+			t.Fatalf("liar %+v still used", p)
+		}
+	}
+}

@@ -1,0 +1,28 @@
+//go:build js
+
+package swarm
+
+import "syscall/js"
+
+// receive feeds the inbox straight from the browser's message event. pion's
+// own OnMessage hands each message to a new goroutine, which does not keep
+// their order; copying here, synchronously, does.
+func (t *channelTransport) receive() {
+	v := t.dc.JSValue()
+	v.Set("binaryType", "arraybuffer")
+	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
+		data := js.Global().Get("Uint8Array").New(args[0].Get("data"))
+		b := make([]byte, data.Length())
+		js.CopyBytesToGo(b, data)
+		if !t.in.push(b) {
+			go t.dc.Close()
+		}
+		return nil
+	})
+	v.Set("onmessage", onMessage)
+	go func() {
+		<-t.closed
+		v.Set("onmessage", js.Null())
+		onMessage.Release()
+	}()
+}

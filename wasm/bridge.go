@@ -1,0 +1,268 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"tabswarm/swarm"
+)
+
+// bridge is window.tabswarm: the page's view of the node.
+type bridge struct {
+	node *swarm.Node
+	lib  *idbLibrary
+	log  *slog.Logger
+
+	mu   sync.Mutex // never held across a JS await
+	rows map[string]*swarm.FileStats
+	next int
+}
+
+func newBridge(node *swarm.Node, lib *idbLibrary, log *slog.Logger) *bridge {
+	return &bridge{node: node, lib: lib, log: log, rows: make(map[string]*swarm.FileStats)}
+}
+
+// export builds the window.tabswarm object. Its functions are never
+// released: they live as long as the page.
+func (b *bridge) export() js.Value {
+	api := js.Global().Get("Object").New()
+	fn := func(name string, f func(args []js.Value) any) {
+		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any { return f(args) }))
+	}
+	fn("share", func(args []js.Value) any { return promise(func() (any, error) { return b.share(arg(args, 0)) }) })
+	fn("get", func(args []js.Value) any { return promise(func() (any, error) { return b.get(arg(args, 0).String()) }) })
+	fn("open", func(args []js.Value) any { return promise(func() (any, error) { return b.open(arg(args, 0).String()) }) })
+	fn("save", func(args []js.Value) any { return promise(func() (any, error) { return nil, b.save(arg(args, 0).String()) }) })
+	fn("remove", func(args []js.Value) any {
+		return promise(func() (any, error) { return nil, b.remove(arg(args, 0).String()) })
+	})
+	fn("manifest", func(args []js.Value) any { return b.manifest(arg(args, 0).String()) })
+	fn("stats", func(args []js.Value) any { return b.stats() })
+	return api
+}
+
+func arg(args []js.Value, i int) js.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return js.Undefined()
+}
+
+// row adds a placeholder row, for a file being prepared or a failed
+// request, and returns its key.
+func (b *bridge) row(s swarm.FileStats) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.next++
+	key := fmt.Sprint("row-", b.next)
+	b.rows[key] = &s
+	return key
+}
+
+func (b *bridge) update(key string, f func(*swarm.FileStats)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s := b.rows[key]; s != nil {
+		f(s)
+	}
+}
+
+func (b *bridge) drop(key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.rows, key)
+}
+
+func (b *bridge) fail(key string, err error) {
+	b.update(key, func(s *swarm.FileStats) {
+		s.State, s.Error = swarm.StateError, errorText(err)
+	})
+}
+
+// errorText words an error for the page.
+func errorText(err error) string {
+	switch {
+	case errors.Is(err, swarm.ErrQuota):
+		return "Browser storage is full: remove some files and try again. (" + err.Error() + ")"
+	case errors.Is(err, swarm.ErrNoPeers):
+		return "No peer has this file right now. Check the digest, or ask someone who has it to open the page."
+	case errors.Is(err, swarm.ErrBadDigest):
+		return "That is not a file digest: paste the 64 hex characters or the share link. (" + err.Error() + ")"
+	case errors.Is(err, swarm.ErrBadManifest):
+		return "The file description is invalid: " + err.Error()
+	case errors.Is(err, swarm.ErrNoTracker):
+		return "Cannot reach the tracker; retrying in the background. (" + err.Error() + ")"
+	}
+	return err.Error()
+}
+
+func (b *bridge) share(file js.Value) (any, error) {
+	if file.Type() != js.TypeObject || file.Get("size").Type() != js.TypeNumber {
+		return nil, errors.New("share needs a File")
+	}
+	size := int64(file.Get("size").Float())
+	key := b.row(swarm.FileStats{Name: file.Get("name").String(), Size: size, State: swarm.StatePreparing})
+	ctx := context.Background()
+	m, err := b.lib.importFile(ctx, file, func(done int64) {
+		b.update(key, func(s *swarm.FileStats) { s.Received = done })
+	})
+	if err == nil {
+		_, err = b.node.Add(ctx, m)
+	}
+	if err != nil {
+		b.log.Error("share", "file", file.Get("name").String(), "err", err)
+		b.fail(key, err)
+		return nil, errors.New(errorText(err))
+	}
+	b.drop(key)
+	return m.Digest.String(), nil
+}
+
+// parseTarget finds the digest in what a person pasted: the digest itself,
+// or a share link carrying it after # or in ?d=.
+func parseTarget(text string) (swarm.Hash, error) {
+	text = strings.TrimSpace(text)
+	if u, err := url.Parse(text); err == nil && (u.Fragment != "" || u.Query().Get("d") != "") {
+		if u.Fragment != "" {
+			text = u.Fragment
+		} else {
+			text = u.Query().Get("d")
+		}
+	}
+	return swarm.ParseDigest(text)
+}
+
+func (b *bridge) get(text string) (any, error) {
+	d, err := parseTarget(text)
+	if err != nil {
+		b.fail(b.row(swarm.FileStats{Name: strings.TrimSpace(text)}), err)
+		return nil, errors.New(errorText(err))
+	}
+	if b.node.Manifest(d) != nil {
+		return d.String(), nil
+	}
+	key := b.row(swarm.FileStats{Digest: d.String(), Name: d.String()[:12] + "…", State: swarm.StateDownloading})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := b.node.Get(ctx, d); err != nil {
+		b.fail(key, err)
+		return nil, errors.New(errorText(err))
+	}
+	b.drop(key)
+	return d.String(), nil
+}
+
+func (b *bridge) open(text string) (any, error) {
+	m, err := swarm.ParseManifest([]byte(text), swarm.Hash{})
+	if err == nil {
+		_, err = b.node.Add(context.Background(), m)
+	}
+	if err != nil {
+		b.fail(b.row(swarm.FileStats{Name: "manifest"}), err)
+		return nil, errors.New(errorText(err))
+	}
+	return m.Digest.String(), nil
+}
+
+func (b *bridge) save(digest string) error {
+	d, err := swarm.ParseDigest(digest)
+	if err != nil {
+		return err
+	}
+	m := b.node.Manifest(d)
+	if m == nil {
+		return swarm.ErrNotFound
+	}
+	blob, err := b.lib.fileBlob(context.Background(), m)
+	if err != nil {
+		return errors.New(errorText(err))
+	}
+	urlAPI := js.Global().Get("URL")
+	href := urlAPI.Call("createObjectURL", blob)
+	a := js.Global().Get("document").Call("createElement", "a")
+	a.Set("href", href)
+	a.Set("download", m.Name)
+	js.Global().Get("document").Get("body").Call("appendChild", a)
+	a.Call("click")
+	a.Call("remove")
+	go func() {
+		time.Sleep(time.Minute)
+		urlAPI.Call("revokeObjectURL", href)
+	}()
+	return nil
+}
+
+func (b *bridge) remove(key string) error {
+	b.mu.Lock()
+	for k, s := range b.rows {
+		if k == key || (s.Digest == key && s.State == swarm.StateError) {
+			delete(b.rows, k)
+		}
+	}
+	b.mu.Unlock()
+	d, err := swarm.ParseDigest(key)
+	if err != nil {
+		return nil // a placeholder row
+	}
+	return b.node.Remove(context.Background(), d)
+}
+
+func (b *bridge) manifest(digest string) any {
+	d, err := swarm.ParseDigest(digest)
+	if err != nil {
+		return js.Null()
+	}
+	m := b.node.Manifest(d)
+	if m == nil {
+		return js.Null()
+	}
+	raw, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return js.Null()
+	}
+	return string(raw)
+}
+
+// rowStats is a file as the page sees it: a node file, or a placeholder
+// row keyed by Key.
+type rowStats struct {
+	swarm.FileStats
+	Key string `json:"key"`
+}
+
+func (b *bridge) stats() any {
+	s := b.node.Stats()
+	out := struct {
+		PeerID string     `json:"peer_id"`
+		Files  []rowStats `json:"files"`
+	}{PeerID: s.PeerID, Files: []rowStats{}}
+	for _, f := range s.Files {
+		out.Files = append(out.Files, rowStats{FileStats: f, Key: f.Digest})
+	}
+	held := make(map[string]bool, len(s.Files))
+	for _, f := range s.Files {
+		held[f.Digest] = true
+	}
+	b.mu.Lock()
+	for k, r := range b.rows {
+		if !held[r.Digest] {
+			out.Files = append(out.Files, rowStats{FileStats: *r, Key: k})
+		}
+	}
+	b.mu.Unlock()
+	raw, err := json.Marshal(out)
+	if err != nil {
+		return "{}"
+	}
+	return string(raw)
+}

@@ -1,0 +1,383 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"syscall/js"
+
+	"tabswarm/swarm"
+)
+
+// IndexedDB layout: database "tabswarm", version 1.
+//   - "files": one record per file, keyed by digest:
+//     {digest, key, manifest (JSON text)}.
+//   - "chunks": one Blob per chunk, keyed by [key, index]. key is the
+//     digest for a download and a random name for a shared file, whose
+//     digest is known only once every chunk is read.
+const (
+	dbName      = "tabswarm"
+	dbVersion   = 1
+	filesStore  = "files"
+	chunksStore = "chunks"
+)
+
+// idbLibrary is a swarm.Library in the tab's IndexedDB. Chunks are stored
+// as Blobs, so the browser keeps their bytes out of wasm memory.
+type idbLibrary struct {
+	db js.Value
+}
+
+var _ swarm.Library = (*idbLibrary)(nil)
+
+// idbChunks is the chunk store of one file.
+type idbChunks struct {
+	db  js.Value
+	key string
+	m   *swarm.Manifest
+}
+
+var _ swarm.Chunks = (*idbChunks)(nil)
+
+// openDB opens (creating on first use) the tabswarm database.
+func openDB(ctx context.Context) (*idbLibrary, error) {
+	idb := js.Global().Get("indexedDB")
+	if idb.IsUndefined() {
+		return nil, fmt.Errorf("this browser has no IndexedDB")
+	}
+	req, err := call(idb, "open", dbName, dbVersion)
+	if err != nil {
+		return nil, err
+	}
+	upgrade := js.FuncOf(func(this js.Value, args []js.Value) any {
+		db := req.Get("result")
+		names := db.Get("objectStoreNames")
+		if !names.Call("contains", filesStore).Bool() {
+			db.Call("createObjectStore", filesStore)
+		}
+		if !names.Call("contains", chunksStore).Bool() {
+			db.Call("createObjectStore", chunksStore)
+		}
+		return nil
+	})
+	defer upgrade.Release()
+	req.Set("onupgradeneeded", upgrade)
+	db, err := awaitRequest(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("opening IndexedDB: %w", err)
+	}
+	return &idbLibrary{db: db}, nil
+}
+
+// awaitRequest waits for an IDBRequest and returns its result.
+func awaitRequest(ctx context.Context, req js.Value) (js.Value, error) {
+	if err := awaitEvent(ctx, req, "success", "error"); err != nil {
+		return js.Value{}, err
+	}
+	return req.Get("result"), nil
+}
+
+// awaitTx waits for a transaction to commit.
+func awaitTx(ctx context.Context, tx js.Value) error {
+	return awaitEvent(ctx, tx, "complete", "error", "abort")
+}
+
+// awaitEvent waits for target to fire ok, or one of fail, whose error
+// property becomes the Go error.
+func awaitEvent(ctx context.Context, target js.Value, ok string, fail ...string) error {
+	ch := make(chan error, 1)
+	var fns []js.Func
+	on := func(name string, f func() error) {
+		fn := js.FuncOf(func(this js.Value, args []js.Value) any {
+			select {
+			case ch <- f():
+			default:
+			}
+			return nil
+		})
+		fns = append(fns, fn)
+		target.Set("on"+name, fn)
+	}
+	on(ok, func() error { return nil })
+	for _, name := range fail {
+		on(name, func() error { return toError(target.Get("error")) })
+	}
+	defer func() {
+		for _, fn := range fns {
+			fn.Release()
+		}
+	}()
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// tx starts a transaction over one store.
+func (l *idbLibrary) tx(store, mode string) (js.Value, js.Value, error) {
+	tx, err := call(l.db, "transaction", store, mode)
+	if err != nil {
+		return js.Value{}, js.Value{}, err
+	}
+	return tx, tx.Call("objectStore", store), nil
+}
+
+type fileRecord struct {
+	Digest   string `json:"digest"`
+	Key      string `json:"key"`
+	Manifest string `json:"manifest"`
+}
+
+func (r fileRecord) js() js.Value {
+	return js.ValueOf(map[string]any{"digest": r.Digest, "key": r.Key, "manifest": r.Manifest})
+}
+
+func recordFromJS(v js.Value) fileRecord {
+	return fileRecord{Digest: v.Get("digest").String(), Key: v.Get("key").String(), Manifest: v.Get("manifest").String()}
+}
+
+// Files implements swarm.Library. A record whose manifest no longer
+// validates is skipped, not trusted.
+func (l *idbLibrary) Files(ctx context.Context) ([]*swarm.Manifest, error) {
+	_, st, err := l.tx(filesStore, "readonly")
+	if err != nil {
+		return nil, err
+	}
+	all, err := awaitRequest(ctx, st.Call("getAll"))
+	if err != nil {
+		return nil, fmt.Errorf("listing files: %w", err)
+	}
+	var out []*swarm.Manifest
+	for i := range all.Length() {
+		r := recordFromJS(all.Index(i))
+		m, err := swarm.ParseManifest([]byte(r.Manifest), swarm.Hash{})
+		if err != nil {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (l *idbLibrary) record(ctx context.Context, d swarm.Hash) (fileRecord, bool, error) {
+	_, st, err := l.tx(filesStore, "readonly")
+	if err != nil {
+		return fileRecord{}, false, err
+	}
+	v, err := awaitRequest(ctx, st.Call("get", d.String()))
+	if err != nil {
+		return fileRecord{}, false, err
+	}
+	if v.IsUndefined() {
+		return fileRecord{}, false, nil
+	}
+	return recordFromJS(v), true, nil
+}
+
+// Open implements swarm.Library.
+func (l *idbLibrary) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, error) {
+	r, ok, err := l.record(ctx, m.Digest)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		raw, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		r = fileRecord{Digest: m.Digest.String(), Key: m.Digest.String(), Manifest: string(raw)}
+		if err := l.putRecord(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return &idbChunks{db: l.db, key: r.Key, m: m}, nil
+}
+
+func (l *idbLibrary) putRecord(ctx context.Context, r fileRecord) error {
+	tx, st, err := l.tx(filesStore, "readwrite")
+	if err != nil {
+		return err
+	}
+	if _, err := call(st, "put", r.js(), r.Digest); err != nil {
+		return err
+	}
+	if err := awaitTx(ctx, tx); err != nil {
+		return fmt.Errorf("saving file record: %w", err)
+	}
+	return nil
+}
+
+// Remove implements swarm.Library.
+func (l *idbLibrary) Remove(ctx context.Context, d swarm.Hash) error {
+	r, ok, err := l.record(ctx, d)
+	if err != nil || !ok {
+		return err
+	}
+	tx, err := call(l.db, "transaction", js.ValueOf([]any{filesStore, chunksStore}), "readwrite")
+	if err != nil {
+		return err
+	}
+	tx.Call("objectStore", filesStore).Call("delete", r.Digest)
+	tx.Call("objectStore", chunksStore).Call("delete", keyRange(r.Key))
+	return awaitTx(ctx, tx)
+}
+
+// keyRange covers every chunk of the file stored under key.
+func keyRange(key string) js.Value {
+	return js.Global().Get("IDBKeyRange").Call("bound",
+		js.ValueOf([]any{key, 0}), js.ValueOf([]any{key, js.Global().Get("Infinity")}))
+}
+
+func chunkKey(key string, i int) js.Value { return js.ValueOf([]any{key, i}) }
+
+// Have implements swarm.Chunks.
+func (c *idbChunks) Have(ctx context.Context) (swarm.Bitfield, error) {
+	b := swarm.NewBitfield(c.m.NumChunks())
+	st := c.db.Call("transaction", chunksStore, "readonly").Call("objectStore", chunksStore)
+	keys, err := awaitRequest(ctx, st.Call("getAllKeys", keyRange(c.key)))
+	if err != nil {
+		return b, fmt.Errorf("reading chunk list: %w", err)
+	}
+	for i := range keys.Length() {
+		if idx := keys.Index(i).Index(1).Int(); idx < b.Len() {
+			b.Set(idx)
+		}
+	}
+	return b, nil
+}
+
+// ReadChunk implements swarm.Chunks.
+func (c *idbChunks) ReadChunk(ctx context.Context, i int) ([]byte, error) {
+	blob, err := c.blob(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	buf, err := await(ctx, blob.Call("arrayBuffer"))
+	if err != nil {
+		return nil, fmt.Errorf("reading chunk %d: %w", i, err)
+	}
+	return bytesFromJS(buf, nil), nil
+}
+
+func (c *idbChunks) blob(ctx context.Context, i int) (js.Value, error) {
+	st := c.db.Call("transaction", chunksStore, "readonly").Call("objectStore", chunksStore)
+	v, err := awaitRequest(ctx, st.Call("get", chunkKey(c.key, i)))
+	if err != nil {
+		return js.Value{}, fmt.Errorf("reading chunk %d: %w", i, err)
+	}
+	if v.IsUndefined() {
+		return js.Value{}, fmt.Errorf("chunk %d: %w", i, swarm.ErrNoChunk)
+	}
+	return v, nil
+}
+
+// WriteChunk implements swarm.Chunks. The write is committed before it
+// returns, so a chunk counted as held survives a reload.
+func (c *idbChunks) WriteChunk(ctx context.Context, i int, data []byte) error {
+	blob := js.Global().Get("Blob").New(js.ValueOf([]any{bytesToJS(data)}))
+	return putChunk(ctx, c.db, c.key, i, blob)
+}
+
+func putChunk(ctx context.Context, db js.Value, key string, i int, blob js.Value) error {
+	tx, err := call(db, "transaction", chunksStore, "readwrite")
+	if err != nil {
+		return err
+	}
+	if _, err := call(tx.Call("objectStore", chunksStore), "put", blob, chunkKey(key, i)); err != nil {
+		return err
+	}
+	if err := awaitTx(ctx, tx); err != nil {
+		return fmt.Errorf("storing chunk %d: %w", i, err)
+	}
+	return nil
+}
+
+// fileBlob returns the whole file as one Blob made of the chunk Blobs, in
+// order, without reading their bytes.
+func (l *idbLibrary) fileBlob(ctx context.Context, m *swarm.Manifest) (js.Value, error) {
+	r, ok, err := l.record(ctx, m.Digest)
+	if err != nil {
+		return js.Value{}, err
+	}
+	if !ok {
+		return js.Value{}, swarm.ErrNotFound
+	}
+	_, st, err := l.tx(chunksStore, "readonly")
+	if err != nil {
+		return js.Value{}, err
+	}
+	parts, err := awaitRequest(ctx, st.Call("getAll", keyRange(r.Key)))
+	if err != nil {
+		return js.Value{}, err
+	}
+	if parts.Length() != m.NumChunks() {
+		return js.Value{}, fmt.Errorf("%d of %d chunks stored: %w", parts.Length(), m.NumChunks(), swarm.ErrNoChunk)
+	}
+	return js.Global().Get("Blob").New(parts, js.ValueOf(map[string]any{"type": mediaType(m)})), nil
+}
+
+func mediaType(m *swarm.Manifest) string {
+	if m.Type == "" {
+		return "application/octet-stream"
+	}
+	return m.Type
+}
+
+// importFile reads a picked File slice by slice, hashes each chunk, stores
+// it, and returns the file's manifest. Only one chunk at a time is in wasm
+// memory. progress is called with the bytes read so far.
+func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress func(int64)) (*swarm.Manifest, error) {
+	name, typ := file.Get("name").String(), file.Get("type").String()
+	size := int64(file.Get("size").Float())
+	cs := swarm.ChunkSize(size)
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	key := "import-" + hex.EncodeToString(rnd[:])
+	var hashes []swarm.Hash
+	var buf []byte
+	for off := int64(0); off < size; off += cs {
+		slice := file.Call("slice", off, min(off+cs, size))
+		ab, err := await(ctx, slice.Call("arrayBuffer"))
+		if err != nil {
+			l.dropChunks(key)
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		buf = bytesFromJS(ab, buf)
+		hashes = append(hashes, swarm.HashChunk(buf))
+		if err := putChunk(ctx, l.db, key, len(hashes)-1, slice); err != nil {
+			l.dropChunks(key)
+			return nil, err
+		}
+		progress(off + int64(len(buf)))
+	}
+	m := swarm.NewManifest(name, typ, size, hashes)
+	if _, ok, err := l.record(ctx, m.Digest); err != nil || ok {
+		// Already held (the same content shared again): keep the old copy.
+		l.dropChunks(key)
+		return m, err
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.putRecord(ctx, fileRecord{Digest: m.Digest.String(), Key: key, Manifest: string(raw)}); err != nil {
+		l.dropChunks(key)
+		return nil, err
+	}
+	return m, nil
+}
+
+// dropChunks deletes the chunks stored under key, in the background.
+func (l *idbLibrary) dropChunks(key string) {
+	tx, st, err := l.tx(chunksStore, "readwrite")
+	if err == nil {
+		st.Call("delete", keyRange(key))
+		_ = tx
+	}
+}

@@ -1,0 +1,118 @@
+//go:build js
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall/js"
+
+	"tabswarm/swarm"
+)
+
+// jsError is an exception or rejection from JavaScript, with the DOMException
+// name (QuotaExceededError, NotFoundError, …) kept for errors.Is checks.
+type jsError struct {
+	name, msg string
+}
+
+func (e *jsError) Error() string { return e.name + ": " + e.msg }
+
+// Is makes a browser quota error match swarm.ErrQuota.
+func (e *jsError) Is(target error) bool {
+	return target == swarm.ErrQuota && e.name == "QuotaExceededError"
+}
+
+// toError turns a thrown or rejected JS value into a Go error.
+func toError(v js.Value) error {
+	if v.IsNull() || v.IsUndefined() {
+		return errors.New("javascript: unknown error")
+	}
+	if v.Type() == js.TypeObject {
+		name, msg := v.Get("name"), v.Get("message")
+		if name.Type() == js.TypeString {
+			return &jsError{name: name.String(), msg: msg.String()}
+		}
+	}
+	return &jsError{name: "Error", msg: js.Global().Get("String").Invoke(v).String()}
+}
+
+// await waits for a promise to settle, releasing its callbacks after.
+func await(ctx context.Context, p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	onOK := js.FuncOf(func(this js.Value, args []js.Value) any {
+		ch <- result{v: args[0]}
+		return nil
+	})
+	onErr := js.FuncOf(func(this js.Value, args []js.Value) any {
+		ch <- result{err: toError(args[0])}
+		return nil
+	})
+	defer onOK.Release()
+	defer onErr.Release()
+	p.Call("then", onOK, onErr)
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		return js.Value{}, ctx.Err()
+	}
+}
+
+// call invokes a JS method and turns a thrown exception into an error.
+func call(v js.Value, method string, args ...any) (res js.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if je, ok := r.(js.Error); ok {
+				err = toError(je.Value)
+				return
+			}
+			err = fmt.Errorf("javascript %s: %v", method, r)
+		}
+	}()
+	return v.Call(method, args...), nil
+}
+
+// promise runs fn in a goroutine and returns a JS Promise of its result,
+// so a js.FuncOf callback returns at once.
+func promise(fn func() (any, error)) js.Value {
+	var executor js.Func
+	executor = js.FuncOf(func(this js.Value, args []js.Value) any {
+		resolve, reject := args[0], args[1]
+		go func() {
+			defer executor.Release()
+			v, err := fn()
+			if err != nil {
+				reject.Invoke(js.Global().Get("Error").New(err.Error()))
+				return
+			}
+			resolve.Invoke(v)
+		}()
+		return nil
+	})
+	return js.Global().Get("Promise").New(executor)
+}
+
+// bytesToJS copies b into a new Uint8Array.
+func bytesToJS(b []byte) js.Value {
+	u := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u, b)
+	return u
+}
+
+// bytesFromJS copies an ArrayBuffer or typed array into buf, grown as needed.
+func bytesFromJS(v js.Value, buf []byte) []byte {
+	u := js.Global().Get("Uint8Array").New(v)
+	n := u.Length()
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	js.CopyBytesToGo(buf, u)
+	return buf
+}
