@@ -1,3 +1,5 @@
+//go:build !js
+
 package swarm_test
 
 import (
@@ -246,5 +248,43 @@ func TestNodeDropsLyingPeer(t *testing.T) {
 		if p.ID == liar.PeerID() && (p.Connected || p.Chunks != 0) {
 			t.Fatalf("liar %+v still used", p)
 		}
+	}
+}
+
+func TestNodeQuotaErrorIsClearAndKeepsChunks(t *testing.T) {
+	url := startTracker(t)
+	data := randomBytes(3*swarm.MinChunkSize, 3)
+	seedLib := new(swarm.MemLibrary)
+	m := seedBytes(t, seedLib, "big.bin", data)
+	seeder := startNode(t, url, seedLib)
+	waitState(t, seeder, m.Digest, swarm.StateSeeding, 5*time.Second)
+	waitAnnounced(t, url, m.Digest)
+
+	getLib := &swarm.MemLibrary{Limit: 2 * swarm.MinChunkSize}
+	getter := startNode(t, url, getLib)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := getter.Get(ctx, m.Digest); err != nil {
+		t.Fatal(err)
+	}
+	s := waitState(t, getter, m.Digest, swarm.StateError, 20*time.Second)
+	if !strings.Contains(s.Error, "storage full") {
+		t.Fatalf("error %q does not say storage is full", s.Error)
+	}
+	if s.Have != 2 {
+		t.Fatalf("kept %d chunks, want the 2 that fitted", s.Have)
+	}
+	store, _ := getLib.Open(ctx, m)
+	have, _ := store.Have(ctx)
+	for i := range m.NumChunks() {
+		if have.Has(i) {
+			b, _ := store.ReadChunk(ctx, i)
+			if swarm.HashChunk(b) != m.Chunks[i] {
+				t.Fatalf("chunk %d corrupted", i)
+			}
+		}
+	}
+	if s, _ := seeder.File(m.Digest); s.State != swarm.StateSeeding {
+		t.Fatalf("seeder state %q", s.State)
 	}
 }

@@ -41,8 +41,12 @@ func (b *bridge) export() js.Value {
 	}
 	fn("share", func(args []js.Value) any { return promise(func() (any, error) { return b.share(arg(args, 0)) }) })
 	fn("get", func(args []js.Value) any { return promise(func() (any, error) { return b.get(arg(args, 0).String()) }) })
-	fn("open", func(args []js.Value) any { return promise(func() (any, error) { return b.open(arg(args, 0).String()) }) })
-	fn("save", func(args []js.Value) any { return promise(func() (any, error) { return nil, b.save(arg(args, 0).String()) }) })
+	fn("open", func(args []js.Value) any {
+		return promise(func() (any, error) { return b.open(arg(args, 0).String()) })
+	})
+	fn("save", func(args []js.Value) any {
+		return promise(func() (any, error) { return nil, b.save(arg(args, 0).String()) })
+	})
 	fn("remove", func(args []js.Value) any {
 		return promise(func() (any, error) { return nil, b.remove(arg(args, 0).String()) })
 	})

@@ -1,0 +1,130 @@
+package swarm
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestChunkSize(t *testing.T) {
+	for _, c := range []struct{ size, want int64 }{
+		{0, MinChunkSize},
+		{1, MinChunkSize},
+		{TargetChunks * MinChunkSize, MinChunkSize},
+		{TargetChunks*MinChunkSize + 1, 2 * MinChunkSize},
+		{1 << 30, 512 << 10},
+		{1 << 40, MaxChunkSize},
+	} {
+		got := ChunkSize(c.size)
+		if got != c.want {
+			t.Errorf("ChunkSize(%d) = %d, want %d", c.size, got, c.want)
+		}
+		if got&(got-1) != 0 {
+			t.Errorf("ChunkSize(%d) = %d is not a power of two", c.size, got)
+		}
+	}
+}
+
+func testManifest(size int) *Manifest {
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	cs := int(ChunkSize(int64(size)))
+	var hs []Hash
+	for off := 0; off < size; off += cs {
+		hs = append(hs, HashChunk(data[off:min(off+cs, size)]))
+	}
+	return NewManifest("a.txt", "text/plain", int64(size), hs)
+}
+
+func TestDigestDependsOnContentOnly(t *testing.T) {
+	a, b := testManifest(1000), testManifest(1000)
+	b.Name, b.Type = "other name.bin", ""
+	if a.Digest != b.Digest {
+		t.Fatal("the name changed the digest")
+	}
+	if testManifest(1001).Digest == a.Digest {
+		t.Fatal("different content, same digest")
+	}
+}
+
+func TestManifestRoundTrip(t *testing.T) {
+	for _, size := range []int{0, 1, MinChunkSize, MinChunkSize + 1} {
+		m := testManifest(size)
+		raw, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseManifest(raw, m.Digest)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if got.Digest != m.Digest || got.NumChunks() != m.NumChunks() || got.Name != m.Name {
+			t.Fatalf("size %d: got %+v", size, got)
+		}
+		if size > 0 && got.ChunkLen(got.NumChunks()-1) != (size-1)%MinChunkSize+1 {
+			t.Fatalf("size %d: last chunk %d bytes", size, got.ChunkLen(got.NumChunks()-1))
+		}
+	}
+}
+
+func TestParseManifestRejects(t *testing.T) {
+	good := testManifest(MinChunkSize + 1)
+	mutate := func(f func(m *Manifest)) []byte {
+		m := *good
+		m.Chunks = append([]Hash(nil), good.Chunks...)
+		f(&m)
+		raw, _ := json.Marshal(&m)
+		return raw
+	}
+	for name, raw := range map[string][]byte{
+		"not json":      []byte("{"),
+		"unknown field": []byte(strings.Replace(string(mutate(func(*Manifest) {})), `"version"`, `"extra":1,"version"`, 1)),
+		"bad version":   mutate(func(m *Manifest) { m.Version = 2 }),
+		"chunk hash":    mutate(func(m *Manifest) { m.Chunks[1][0] ^= 1 }),
+		"size":          mutate(func(m *Manifest) { m.Size++ }),
+		"negative size": mutate(func(m *Manifest) { m.Size = -1 }),
+		"chunk size":    mutate(func(m *Manifest) { m.ChunkSize *= 2 }),
+		"chunk count":   mutate(func(m *Manifest) { m.Chunks = m.Chunks[:1] }),
+		"long name":     mutate(func(m *Manifest) { m.Name = strings.Repeat("x", MaxNameLen+1) }),
+		"huge":          make([]byte, MaxManifestBytes+1),
+	} {
+		if _, err := ParseManifest(raw, Hash{}); !errors.Is(err, ErrBadManifest) {
+			t.Errorf("%s: err = %v, want ErrBadManifest", name, err)
+		}
+	}
+	raw, _ := json.Marshal(good)
+	if _, err := ParseManifest(raw, Hash{1}); !errors.Is(err, ErrBadManifest) {
+		t.Errorf("wrong digest: err = %v, want ErrBadManifest", err)
+	}
+}
+
+func TestParseDigest(t *testing.T) {
+	m := testManifest(10)
+	d, err := ParseDigest(strings.ToUpper(m.Digest.String()))
+	if err != nil || d != m.Digest {
+		t.Fatalf("upper-case digest: %v", err)
+	}
+	for _, s := range []string{"", "abc", strings.Repeat("g", 64), strings.Repeat("a", 65)} {
+		if _, err := ParseDigest(s); !errors.Is(err, ErrBadDigest) {
+			t.Errorf("%q: err = %v, want ErrBadDigest", s, err)
+		}
+	}
+}
+
+func FuzzParseManifest(f *testing.F) {
+	raw, _ := json.Marshal(testManifest(MinChunkSize + 1))
+	f.Add(raw)
+	f.Add([]byte(`{"version":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseManifest(b, Hash{})
+		if err != nil {
+			return
+		}
+		if err := m.Validate(); err != nil {
+			t.Fatalf("parsed manifest fails validation: %v", err)
+		}
+	})
+}
