@@ -6,6 +6,14 @@
 // exactly one message carrying the same ID: the reply named below for its
 // type, or an Error. Messages the tracker sends on its own have ID 0.
 //
+// A request with ID 0 gets no TypeOK, but still gets an Error (with ID 0)
+// when it is bad. The tracker rejects unknown fields and trailing data; an
+// error changes no tracker state.
+//
+// On js/wasm the Client uses the browser's WebSocket (through
+// github.com/coder/websocket), which has no custom headers and reports
+// little about why a dial failed.
+//
 // The package compiles for native targets and for js/wasm.
 package signaling
 
@@ -23,6 +31,9 @@ const (
 	// Digest: Have chunks, Complete when it holds all. Manifest must be set
 	// when the tracker does not know the file yet; it may always be set.
 	// Reply: TypeOK.
+	//
+	// Announcing again updates Have and Complete. Without a Manifest for an
+	// unknown file the error is CodeUnknownFile: announce again with it.
 	TypeAnnounce Type = "announce"
 	// TypeLeave (peer → tracker) says the peer no longer holds Digest.
 	// Reply: TypeOK.
@@ -32,9 +43,17 @@ const (
 	// TypePeers (tracker → peer) answers a query with the file's Manifest
 	// and a subset of the peers that hold it, never the asker. With ID 0 it
 	// tells the members of a swarm about a newcomer.
+	//
+	// A newcomer notice carries Digest and one PeerInfo, no Manifest. It
+	// goes to members that are not complete (at most 50 by default) when a
+	// peer first announces the digest and when it first announces Complete;
+	// progress updates are not news.
 	TypePeers Type = "peers"
 	// TypeSignal (peer → tracker → peer) carries WebRTC session set-up To
 	// another peer. The tracker fills in From and relays it unread.
+	//
+	// It needs To and a Signal with a Kind. Reply: TypeOK when ID is
+	// nonzero. The addressee gets the message with ID 0 and PeerID cleared.
 	TypeSignal Type = "signal"
 	// TypeOK (tracker → peer) acknowledges a request.
 	TypeOK Type = "ok"

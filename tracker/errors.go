@@ -1,0 +1,11 @@
+package tracker
+
+import "errors"
+
+// Sentinel errors. The tracker wraps them with context; test with errors.Is.
+var (
+	// ErrClosed means the Tracker was closed; it serves once.
+	ErrClosed = errors.New("tracker: closed")
+	// errSlowPeer is why a connection whose send queue filled was dropped.
+	errSlowPeer = errors.New("tracker: peer too slow, send queue full")
+)

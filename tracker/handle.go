@@ -1,0 +1,162 @@
+package tracker
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"tabswarm/signaling"
+	"tabswarm/swarm"
+)
+
+// handle decodes one frame from p and acts on it. A request with an ID gets
+// exactly one reply with that ID; an error is always reported, with ID 0
+// when the request had none. A message that gets an error changes nothing.
+func (t *Tracker) handle(p *peer, data []byte) {
+	defer func() {
+		if v := recover(); v != nil { // a bug; drop the peer, keep the tracker
+			p.log.Error("tracker: panic handling a message", "panic", v, "stack", string(debug.Stack()))
+			p.cancel(fmt.Errorf("tracker: panic: %v", v))
+		}
+	}()
+	if !p.limiter.Allow() {
+		p.fail(salvageID(data), errorf(signaling.CodeRateLimited, "too many messages"))
+		return
+	}
+	m, err := decodeMessage(data)
+	if err != nil {
+		p.fail(salvageID(data), errorf(signaling.CodeBadMessage, "%v", err))
+		return
+	}
+	var e *signaling.Error
+	switch m.Type {
+	case signaling.TypeAnnounce:
+		e = t.announce(p, m)
+	case signaling.TypeLeave:
+		e = t.leave(p, m)
+	case signaling.TypeQuery:
+		e = t.query(p, m)
+	case signaling.TypeSignal:
+		e = t.signal(p, m)
+	default:
+		e = errorf(signaling.CodeUnknownType, "the tracker takes announce, leave, query and signal, not %q", m.Type)
+	}
+	if e != nil {
+		p.fail(m.ID, e)
+	}
+}
+
+// decodeMessage parses exactly one JSON Message, rejecting unknown fields
+// and trailing data.
+func decodeMessage(data []byte) (signaling.Message, error) {
+	var m signaling.Message
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return m, fmt.Errorf("not a message: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return m, errors.New("not a message: data after the JSON object")
+	}
+	return m, nil
+}
+
+// salvageID returns the ID of a message that failed to decode, when its
+// "id" field is readable, so that the error reaches the right request.
+func salvageID(data []byte) uint64 {
+	var v struct {
+		ID uint64 `json:"id"`
+	}
+	if json.Unmarshal(data, &v) != nil {
+		return 0
+	}
+	return v.ID
+}
+
+func (t *Tracker) announce(p *peer, m signaling.Message) *signaling.Error {
+	d, err := swarm.ParseDigest(m.Digest)
+	if err != nil {
+		return errorf(signaling.CodeBadDigest, "%v", err)
+	}
+	var man *swarm.Manifest
+	var raw []byte
+	if len(m.Manifest) > 0 && string(m.Manifest) != "null" {
+		if man, err = swarm.ParseManifest(m.Manifest, d); err != nil {
+			return errorf(signaling.CodeBadManifest, "%v", err)
+		}
+		raw = mustMarshal(man)
+	}
+	notify, info, e := t.reg.announce(p, d, man, raw, m.Have, m.Complete)
+	if e != nil {
+		return e
+	}
+	notice := signaling.Message{Type: signaling.TypePeers, Digest: d.String(), Peers: []signaling.PeerInfo{info}}
+	for _, q := range notify {
+		q.send(notice)
+	}
+	// After the notices: once the announcer has its ok, they are queued.
+	p.reply(m.ID, signaling.Message{Type: signaling.TypeOK})
+	return nil
+}
+
+func (t *Tracker) leave(p *peer, m signaling.Message) *signaling.Error {
+	d, err := swarm.ParseDigest(m.Digest)
+	if err != nil {
+		return errorf(signaling.CodeBadDigest, "%v", err)
+	}
+	t.reg.leave(p, d)
+	p.reply(m.ID, signaling.Message{Type: signaling.TypeOK})
+	return nil
+}
+
+func (t *Tracker) query(p *peer, m signaling.Message) *signaling.Error {
+	d, err := swarm.ParseDigest(m.Digest)
+	if err != nil {
+		return errorf(signaling.CodeBadDigest, "%v", err)
+	}
+	manifest, peers, ok := t.reg.query(d, p.id, t.opts.MaxPeersPerReply)
+	if !ok {
+		return errorf(signaling.CodeUnknownFile, "no peer holds %s", d)
+	}
+	p.reply(m.ID, signaling.Message{Type: signaling.TypePeers, Digest: d.String(), Manifest: manifest, Peers: peers})
+	return nil
+}
+
+// signal relays m to its addressee with From set and ID and PeerID cleared,
+// reading nothing else of it.
+func (t *Tracker) signal(p *peer, m signaling.Message) *signaling.Error {
+	switch {
+	case m.To == "":
+		return errorf(signaling.CodeBadMessage, "a signal needs a To")
+	case m.Signal == nil || m.Signal.Kind == "":
+		return errorf(signaling.CodeBadMessage, "a signal needs a signal payload with a kind")
+	case m.To == p.id:
+		return errorf(signaling.CodeBadMessage, "a peer cannot signal itself")
+	}
+	q := t.reg.peer(m.To)
+	if q == nil {
+		return errorf(signaling.CodeUnknownPeer, "peer %q is not connected", m.To)
+	}
+	id := m.ID
+	m.ID, m.From, m.PeerID = 0, p.id, ""
+	q.send(m)
+	p.reply(id, signaling.Message{Type: signaling.TypeOK})
+	return nil
+}
+
+// errorf returns a typed error for a peer.
+func errorf(code signaling.ErrorCode, format string, args ...any) *signaling.Error {
+	return &signaling.Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// mustMarshal encodes a value that always encodes.
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

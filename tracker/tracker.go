@@ -1,0 +1,120 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Tracker is the swarm registry, signalling server and app server. Create it
+// with New, then either Serve it or mount Handler and Close it when done.
+type Tracker struct {
+	opts    Options
+	log     *slog.Logger
+	reg     *registry
+	app     *assets
+	handler http.Handler
+
+	ctx    context.Context // parent of every connection; cancelled by Close
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	closed bool
+	active int            // WebSocket connections being served
+	conns  sync.WaitGroup // one per active connection
+}
+
+// New returns a Tracker; see Options for the defaults.
+func New(opts Options) *Tracker {
+	opts = opts.withDefaults()
+	t := &Tracker{
+		opts: opts,
+		log:  opts.Logger,
+		reg:  newRegistry(opts),
+		app:  newAssets(opts.App, opts.Logger),
+	}
+	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.handler = t.routes()
+	return t
+}
+
+// Handler returns the tracker's HTTP handler: the WebSocket, the API and the
+// app.
+func (t *Tracker) Handler() http.Handler { return t.handler }
+
+// Serve serves HTTP on ln until ctx is done, then shuts down gracefully:
+// it stops accepting, lets plain requests finish (up to 10s), closes every
+// WebSocket with "going away" and waits for their goroutines. It returns nil
+// after a shutdown caused by ctx, and closes the Tracker in any case.
+func (t *Tracker) Serve(ctx context.Context, ln net.Listener) error {
+	t.app.check()
+	srv := &http.Server{
+		Handler:           t.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(t.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	t.log.Info("tracker: serving", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		t.Close()
+		return fmt.Errorf("tracker: serving: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	t.Close()
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("tracker: shutting down: %w", err)
+	}
+	t.log.Info("tracker: stopped")
+	return nil
+}
+
+// Close disconnects every peer, refuses new WebSocket connections and waits
+// until every connection goroutine has ended. It is idempotent and returns
+// nil.
+func (t *Tracker) Close() error {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.cancel()
+	t.conns.Wait()
+	return nil
+}
+
+// admit counts a new WebSocket connection in, unless the tracker is closed or
+// full; the caller must then call t.conns.Done.
+func (t *Tracker) admit() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.closed:
+		return ErrClosed
+	case t.active >= t.opts.MaxPeers:
+		return fmt.Errorf("tracker: %d peers connected, the limit", t.active)
+	}
+	t.active++
+	t.conns.Add(1)
+	return nil
+}
+
+// release counts a WebSocket connection out.
+func (t *Tracker) release() {
+	t.mu.Lock()
+	t.active--
+	t.mu.Unlock()
+	t.conns.Done()
+}
