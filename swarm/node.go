@@ -299,7 +299,7 @@ func (n *Node) dispatch(ctx context.Context, m signaling.Message) {
 	switch m.Type {
 	case signaling.TypeSignal:
 		if m.Signal != nil {
-			n.signal(ctx, m.From, *m.Signal)
+			n.signal(ctx, m.From, m.Digest, *m.Signal)
 		}
 	case signaling.TypePeers:
 		d, err := ParseDigest(m.Digest)

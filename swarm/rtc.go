@@ -120,6 +120,7 @@ func (n *Node) offer(ctx context.Context, s *rtcSession, f *file) error {
 	return n.client.Send(ctx, signaling.Message{
 		Type:   signaling.TypeSignal,
 		To:     s.remote,
+		Digest: f.m.Digest.String(),
 		Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: s.id, SDP: sdp},
 	})
 }
@@ -185,11 +186,11 @@ func (n *Node) watch(ctx context.Context, s *rtcSession, dc *webrtc.DataChannel,
 }
 
 // signal handles a relayed signal from peer from.
-func (n *Node) signal(ctx context.Context, from string, sig signaling.Signal) {
+func (n *Node) signal(ctx context.Context, from, digest string, sig signaling.Signal) {
 	switch sig.Kind {
 	case signaling.SignalOffer:
 		go func() {
-			if err := n.answer(ctx, from, sig); err != nil {
+			if err := n.answer(ctx, from, digest, sig); err != nil {
 				n.log.Debug("answering", "peer", from, "err", err)
 			}
 		}()
@@ -207,7 +208,7 @@ func (n *Node) signal(ctx context.Context, from string, sig signaling.Signal) {
 	}
 }
 
-func (n *Node) answer(ctx context.Context, from string, sig signaling.Signal) error {
+func (n *Node) answer(ctx context.Context, from, digest string, sig signaling.Signal) error {
 	pc, err := n.newPeerConnection()
 	if err != nil {
 		return err
@@ -243,6 +244,7 @@ func (n *Node) answer(ctx context.Context, from string, sig signaling.Signal) er
 	return n.client.Send(ctx, signaling.Message{
 		Type:   signaling.TypeSignal,
 		To:     from,
+		Digest: digest,
 		Signal: &signaling.Signal{Kind: signaling.SignalAnswer, Session: sig.Session, SDP: sdp},
 	})
 }
