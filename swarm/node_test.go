@@ -21,7 +21,7 @@ import (
 )
 
 // startTracker serves a real tracker on loopback and returns its /ws URL.
-func startTracker(t *testing.T) string {
+func startTracker(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,7 +33,7 @@ func startTracker(t *testing.T) string {
 	return "ws://" + ln.Addr().String() + "/ws"
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("TABSWARM_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -41,7 +41,7 @@ func testLogger(t *testing.T) *slog.Logger {
 }
 
 // seedBytes stores data in lib as a complete file and returns its manifest.
-func seedBytes(t *testing.T, lib swarm.Library, name string, data []byte) *swarm.Manifest {
+func seedBytes(t testing.TB, lib swarm.Library, name string, data []byte) *swarm.Manifest {
 	t.Helper()
 	ctx := context.Background()
 	cs := swarm.ChunkSize(int64(len(data)))
@@ -65,7 +65,7 @@ func seedBytes(t *testing.T, lib swarm.Library, name string, data []byte) *swarm
 
 // startNode runs a node until the test ends and waits for its tracker
 // connection.
-func startNode(t *testing.T, url string, lib swarm.Library) *swarm.Node {
+func startNode(t testing.TB, url string, lib swarm.Library) *swarm.Node {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n := swarm.NewNode(swarm.Options{Tracker: url, Library: lib, Logger: testLogger(t), QueryInterval: 500 * time.Millisecond})
@@ -87,7 +87,7 @@ func startNode(t *testing.T, url string, lib swarm.Library) *swarm.Node {
 }
 
 // waitState polls until file d reaches state want on n.
-func waitState(t *testing.T, n *swarm.Node, d swarm.Hash, want swarm.State, timeout time.Duration) swarm.FileStats {
+func waitState(t testing.TB, n *swarm.Node, d swarm.Hash, want swarm.State, timeout time.Duration) swarm.FileStats {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var s swarm.FileStats
@@ -103,7 +103,7 @@ func waitState(t *testing.T, n *swarm.Node, d swarm.Hash, want swarm.State, time
 }
 
 // waitAnnounced polls the tracker's HTTP API until some peer holds d.
-func waitAnnounced(t *testing.T, wsURL string, d swarm.Hash) {
+func waitAnnounced(t testing.TB, wsURL string, d swarm.Hash) {
 	t.Helper()
 	u := "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws") + "/api/files/" + d.String()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -120,7 +120,7 @@ func waitAnnounced(t *testing.T, wsURL string, d swarm.Hash) {
 }
 
 // readAll returns the file's bytes from lib.
-func readAll(t *testing.T, lib swarm.Library, m *swarm.Manifest) []byte {
+func readAll(t testing.TB, lib swarm.Library, m *swarm.Manifest) []byte {
 	t.Helper()
 	store, err := lib.Open(context.Background(), m)
 	if err != nil {

@@ -49,7 +49,7 @@ func newPeerConn(id, initiator string, t Transport) *peerConn {
 		id:        id,
 		initiator: initiator,
 		t:         t,
-		out:       outbox{notify: make(chan struct{}, 1)},
+		out:       newOutbox(),
 		asked:     make(map[int]*assembly),
 		depth:     minPipeline,
 		done:      make(chan struct{}),
@@ -63,19 +63,24 @@ func (c *peerConn) close() {
 	})
 }
 
-// outbox holds what the writer goroutine sends: control frames first, then
-// requested chunks, block by block.
+// outbox holds what the writer sends: control frames first, then requested
+// chunks, block by block.
 type outbox struct {
 	mu        sync.Mutex
 	ctrl      [][]byte
 	uploads   []int
 	cancelled map[int]bool
-	notify    chan struct{}
+	ctrlReady chan struct{} // pinged when a control frame is queued
+	upReady   chan struct{} // pinged when an upload is queued
 }
 
-func (o *outbox) wake() {
+func newOutbox() outbox {
+	return outbox{ctrlReady: make(chan struct{}, 1), upReady: make(chan struct{}, 1)}
+}
+
+func ping(ch chan struct{}) {
 	select {
-	case o.notify <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -84,7 +89,7 @@ func (o *outbox) control(b []byte) {
 	o.mu.Lock()
 	o.ctrl = append(o.ctrl, b)
 	o.mu.Unlock()
-	o.wake()
+	ping(o.ctrlReady)
 }
 
 // upload queues chunk i and reports false when the queue is full.
@@ -96,7 +101,7 @@ func (o *outbox) upload(i int) bool {
 	}
 	delete(o.cancelled, i)
 	o.uploads = append(o.uploads, i)
-	o.wake()
+	ping(o.upReady)
 	return true
 }
 
@@ -115,17 +120,10 @@ func (o *outbox) isCancelled(i int) bool {
 	return o.cancelled[i]
 }
 
-// next returns a control frame, or else the next upload that was not
-// cancelled.
-func (o *outbox) next() (ctrl []byte, upload int, ok bool) {
+// nextUpload pops the next upload that was not cancelled.
+func (o *outbox) nextUpload() (int, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.ctrl) > 0 {
-		b := o.ctrl[0]
-		o.ctrl[0] = nil
-		o.ctrl = o.ctrl[1:]
-		return b, 0, true
-	}
 	for len(o.uploads) > 0 {
 		i := o.uploads[0]
 		o.uploads = o.uploads[1:]
@@ -133,9 +131,9 @@ func (o *outbox) next() (ctrl []byte, upload int, ok bool) {
 			delete(o.cancelled, i)
 			continue
 		}
-		return nil, i, true
+		return i, true
 	}
-	return nil, 0, false
+	return 0, false
 }
 
 // takeControl pops one control frame, if any.
@@ -151,47 +149,89 @@ func (o *outbox) takeControl() []byte {
 	return b
 }
 
-// writeLoop sends c's outbox until ctx ends or the transport fails. Chunks
-// come from read, block by block, with control frames slipped in between
-// blocks so a request or cancel never waits behind an upload.
+// loaded is a chunk read from the store for upload.
+type loaded struct {
+	idx  int
+	data []byte
+	err  error
+}
+
+// writeLoop sends c's outbox until ctx ends or the transport fails. A
+// read-ahead goroutine loads the next requested chunk from the store while
+// the current one is sent, and control frames slip in between blocks so a
+// request or cancel never waits behind an upload.
 func (c *peerConn) writeLoop(ctx context.Context, read func(context.Context, int) ([]byte, error)) error {
+	chunks := make(chan loaded, 1)
+	go c.readAhead(ctx, read, chunks)
 	for {
-		ctrl, idx, ok := c.out.next()
+		if err := c.flushControl(ctx); err != nil {
+			return err
+		}
+		select {
+		case ch := <-chunks:
+			if ch.err != nil {
+				c.out.control(appendIndex(nil, kindReject, ch.idx))
+				continue
+			}
+			if err := c.sendChunk(ctx, ch.idx, ch.data); err != nil {
+				return err
+			}
+		case <-c.out.ctrlReady:
+		case <-c.done:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *peerConn) flushControl(ctx context.Context) error {
+	for b := c.out.takeControl(); b != nil; b = c.out.takeControl() {
+		if err := c.t.Send(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *peerConn) sendChunk(ctx context.Context, idx int, data []byte) error {
+	for off := 0; off < len(data); off += BlockSize {
+		if err := c.flushControl(ctx); err != nil {
+			return err
+		}
+		if c.out.isCancelled(idx) {
+			return nil
+		}
+		end := min(off+BlockSize, len(data))
+		if err := c.t.Send(ctx, appendPiece(make([]byte, 0, 9+end-off), idx, off, data[off:end])); err != nil {
+			return err
+		}
+		c.bytesOut.Add(int64(end - off))
+	}
+	return nil
+}
+
+// readAhead loads requested chunks in order, one ahead of the writer.
+func (c *peerConn) readAhead(ctx context.Context, read func(context.Context, int) ([]byte, error), out chan<- loaded) {
+	for {
+		idx, ok := c.out.nextUpload()
 		if !ok {
 			select {
-			case <-c.out.notify:
+			case <-c.out.upReady:
 				continue
 			case <-c.done:
-				return ErrClosed
+				return
 			case <-ctx.Done():
-				return ctx.Err()
+				return
 			}
-		}
-		if ctrl != nil {
-			if err := c.t.Send(ctx, ctrl); err != nil {
-				return err
-			}
-			continue
 		}
 		data, err := read(ctx, idx)
-		if err != nil {
-			c.out.control(appendIndex(nil, kindReject, idx))
-			continue
-		}
-		for off := 0; off < len(data); off += BlockSize {
-			for b := c.out.takeControl(); b != nil; b = c.out.takeControl() {
-				if err := c.t.Send(ctx, b); err != nil {
-					return err
-				}
-			}
-			if c.out.isCancelled(idx) {
-				break
-			}
-			end := min(off+BlockSize, len(data))
-			if err := c.t.Send(ctx, appendPiece(make([]byte, 0, 9+end-off), idx, off, data[off:end])); err != nil {
-				return err
-			}
-			c.bytesOut.Add(int64(end - off))
+		select {
+		case out <- loaded{idx: idx, data: data, err: err}:
+		case <-c.done:
+			return
+		case <-ctx.Done():
+			return
 		}
 	}
 }

@@ -20,14 +20,6 @@ type Transport interface {
 	Close() error
 }
 
-// Send-side flow control for a data channel: stop queueing above the high
-// mark and resume at the low mark. Browsers stall for seconds once half a
-// megabyte or more sits in a channel's buffer.
-const (
-	sendHighWater = 128 << 10
-	sendLowWater  = sendHighWater / 4
-)
-
 // maxInbox bounds the received bytes waiting for the engine: a peer that
 // floods past it is disconnected.
 const maxInbox = 32 << 20

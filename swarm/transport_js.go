@@ -4,6 +4,14 @@ package swarm
 
 import "syscall/js"
 
+// Send-side flow control for a data channel: stop queueing above the high
+// mark and resume at the low mark. Browsers stall for seconds once half a
+// megabyte or more sits in a channel's buffer.
+const (
+	sendHighWater = 128 << 10
+	sendLowWater  = sendHighWater / 4
+)
+
 // receive feeds the inbox straight from the browser's message event. pion's
 // own OnMessage hands each message to a new goroutine, which does not keep
 // their order; copying here, synchronously, does.

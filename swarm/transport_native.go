@@ -4,6 +4,14 @@ package swarm
 
 import "github.com/pion/webrtc/v4"
 
+// Send-side flow control for a data channel: stop queueing above the high
+// mark and resume at the low mark. pion counts bytes not yet acknowledged,
+// so its window must cover the bandwidth-delay product with SACKs pending.
+const (
+	sendHighWater = 1 << 20
+	sendLowWater  = sendHighWater / 2
+)
+
 // receive feeds the inbox from pion's message callback, which runs in order
 // on pion's read loop.
 func (t *channelTransport) receive() {
