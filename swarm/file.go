@@ -317,6 +317,7 @@ func (f *file) piece(ctx context.Context, c *peerConn, fr frame) error {
 	}
 	copy(a.buf[fr.Offset:], fr.Data)
 	a.got.Set(blk)
+	a.since = time.Now()
 	if !a.got.Full() {
 		return nil
 	}
@@ -448,6 +449,7 @@ func (f *file) tick(now time.Time) {
 		want := int(c.rateIn*pipelineSeconds/float64(f.m.ChunkSize)) + 1
 		c.depth = max(minPipeline, min(maxPipeline, want))
 	}
+	f.expire(now)
 	if f.state != StateError && !f.complete() {
 		inflight := false
 		for _, c := range f.conns {
@@ -464,4 +466,22 @@ func (f *file) tick(now time.Time) {
 		}
 	}
 	f.publish()
+}
+
+// requestTimeout is how long a request may go without a block before it
+// is cancelled and given to another peer.
+const requestTimeout = 10 * time.Second
+
+// expire cancels requests that a peer has left unanswered too long; the
+// chunks go back to the pool for the next schedule.
+func (f *file) expire(now time.Time) {
+	for _, c := range f.conns {
+		for i, a := range c.asked {
+			if now.Sub(a.since) > requestTimeout {
+				f.log.Debug("request timed out", "peer", c.id, "chunk", i)
+				c.out.control(appendIndex(nil, kindCancel, i))
+				f.unask(c, i)
+			}
+		}
+	}
 }

@@ -225,6 +225,13 @@ func (n *Node) manage(ctx context.Context, f *file) {
 	var last time.Time
 	query := time.NewTicker(n.opts.QueryInterval)
 	defer query.Stop()
+	if s := f.stats.Load(); s.State != StateSeeding {
+		// A resumed or .p2t download looks for peers at once.
+		if err := n.client.WaitConnected(ctx); err != nil {
+			return
+		}
+		n.query(ctx, f)
+	}
 	for {
 		s := f.stats.Load()
 		complete := s.Have == s.Chunks
