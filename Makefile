@@ -36,7 +36,12 @@ wasm-test:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(GOROOT)/lib/wasm/go_js_wasm_exec" ./swarm ./signaling
 
 e2e: build
-	$(GO) test -count=1 -timeout 15m ./e2e
+	$(GO) test -race -count=1 -timeout 10m ./e2e
+
+## bench: print this machine's transfer figures (MB/s)
+bench: build
+	$(GO) test -run '^$$' -bench NativeTransfer -benchtime 3x ./swarm
+	$(GO) test -run '^$$' -bench TabToTab -benchtime 1x -timeout 10m ./e2e
 
 clean:
 	rm -rf bin $(WASM) $(WASM_EXEC)

@@ -10,6 +10,7 @@ const status = $("#status");
 function setStatus(text, bad) {
   status.textContent = text;
   status.classList.toggle("bad", !!bad);
+  if (bad) status.dataset.state = "error";
 }
 
 async function boot() {
@@ -28,8 +29,12 @@ async function boot() {
     return;
   }
   await ready;
-  setStatus("Ready.");
   wire();
+  for (const el of document.querySelectorAll("input, button")) el.disabled = false;
+  setStatus("Ready.");
+  // Stable readiness hooks for people and tests alike.
+  status.dataset.state = "ready";
+  document.documentElement.dataset.ready = "";
   tick();
   setInterval(tick, 250);
   setInterval(showStorage, 5000);
