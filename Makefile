@@ -10,7 +10,7 @@ GOFILES   := $(shell find . -name '*.go' -not -path './e2e/*') go.mod go.sum
 build: bin/tabswarm
 
 $(WASM): $(GOFILES)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o $@ ./wasm
 
 $(WASM_EXEC): $(GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
