@@ -33,7 +33,7 @@ unit: $(WASM) $(WASM_EXEC)
 	$(GO) test -race -count=1 $(shell $(GO) list ./... | grep -v /e2e)
 
 wasm-test:
-	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(GOROOT)/lib/wasm/go_js_wasm_exec" ./swarm ./signaling
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(GOROOT)/lib/wasm/go_js_wasm_exec" ./swarm ./signaling ./wasm
 
 e2e: build
 	$(GO) test -race -count=1 -timeout 10m ./e2e

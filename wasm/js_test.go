@@ -1,0 +1,53 @@
+//go:build js
+
+package main
+
+import (
+	"errors"
+	"strings"
+	"syscall/js"
+	"testing"
+
+	"tabswarm/swarm"
+)
+
+func TestQuotaErrorIsClear(t *testing.T) {
+	ex := js.Global().Get("DOMException").New("The quota has been exceeded.", "QuotaExceededError")
+	err := toError(ex)
+	if !errors.Is(err, swarm.ErrQuota) {
+		t.Fatalf("%v is not ErrQuota", err)
+	}
+	if msg := errorText(err); !strings.Contains(msg, "storage is full") {
+		t.Fatalf("message %q does not say storage is full", msg)
+	}
+	if errors.Is(toError(js.Global().Get("Error").New("boom")), swarm.ErrQuota) {
+		t.Fatal("a plain Error matched ErrQuota")
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	d := strings.Repeat("ab", 32)
+	for _, in := range []string{d, " " + strings.ToUpper(d) + "\n", "http://192.168.1.5:8080/#" + d, "http://h/?d=" + d} {
+		got, err := parseTarget(in)
+		if err != nil || got.String() != d {
+			t.Errorf("parseTarget(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "abc", "http://h/#xyz", strings.Repeat("g", 64)} {
+		if _, err := parseTarget(in); !errors.Is(err, swarm.ErrBadDigest) {
+			t.Errorf("parseTarget(%q): err = %v, want ErrBadDigest", in, err)
+		}
+	}
+}
+
+func TestErrorTexts(t *testing.T) {
+	for err, want := range map[error]string{
+		swarm.ErrNoPeers:     "No peer has this file",
+		swarm.ErrBadManifest: "invalid",
+		swarm.ErrNoTracker:   "Cannot reach the tracker",
+	} {
+		if got := errorText(err); !strings.Contains(got, want) {
+			t.Errorf("errorText(%v) = %q, want it to contain %q", err, got, want)
+		}
+	}
+}
