@@ -25,6 +25,12 @@ type Options struct {
 	OnConnect func(ctx context.Context, peerID string)
 	// Buffer is the capacity of the Messages channel. Zero means 256.
 	Buffer int
+	// Token is a private tracker's access token; empty for an open tracker.
+	// It travels as the WebSocket URL's "token" query parameter, the one
+	// way a browser can send it (the tracker also takes an Authorization:
+	// Bearer header, which only native clients could send). A wrong token
+	// makes every dial fail with HTTP 401.
+	Token string
 }
 
 // Client is a peer's connection to the tracker. It redials when the

@@ -145,31 +145,33 @@ func TestClientMessages(t *testing.T) {
 	b := startClient(t, url, signaling.Options{}, true)
 	ctx := ctx5s(t)
 
-	sig := &signaling.Signal{Kind: signaling.SignalOffer, Session: "s", SDP: "v=0"}
-	if err := a.Send(ctx, signaling.Message{Type: signaling.TypeSignal, ID: 77, To: b.PeerID(), Signal: sig}); err != nil {
-		t.Fatal(err)
-	}
-	if m := recvMsg(t, b); m.Type != signaling.TypeSignal || m.From != a.PeerID() || m.ID != 0 || *m.Signal != *sig {
-		t.Errorf("b got %+v, want a's signal", m)
-	}
-	// An error about a message sent with Send arrives on Messages.
-	if err := a.Send(ctx, signaling.Message{Type: signaling.TypeSignal, To: "gone", Signal: sig}); err != nil {
-		t.Fatal(err)
-	}
-	if m := recvMsg(t, a); m.Type != signaling.TypeError || m.Error.Code != signaling.CodeUnknownPeer {
-		t.Errorf("a got %+v, want unknown_peer", m)
-	}
-
 	// A leecher hears of a new seeder.
 	m, raw := newManifest(t)
-	if _, err := b.Request(ctx, signaling.Message{Type: signaling.TypeAnnounce, Digest: m.Digest.String(), Manifest: raw}); err != nil {
+	d := m.Digest.String()
+	if _, err := b.Request(ctx, signaling.Message{Type: signaling.TypeAnnounce, Digest: d, Manifest: raw}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Request(ctx, signaling.Message{Type: signaling.TypeAnnounce, Digest: m.Digest.String(), Complete: true}); err != nil {
+	if _, err := a.Request(ctx, signaling.Message{Type: signaling.TypeAnnounce, Digest: d, Complete: true}); err != nil {
 		t.Fatal(err)
 	}
 	if n := recvMsg(t, b); n.Type != signaling.TypePeers || len(n.Peers) != 1 || n.Peers[0].ID != a.PeerID() || !n.Peers[0].Complete {
 		t.Errorf("b got %+v, want a notice of seeder a", n)
+	}
+
+	// Members of a swarm signal each other.
+	sig := &signaling.Signal{Kind: signaling.SignalOffer, Session: "s", SDP: "v=0"}
+	if err := a.Send(ctx, signaling.Message{Type: signaling.TypeSignal, ID: 77, To: b.PeerID(), Digest: d, Signal: sig}); err != nil {
+		t.Fatal(err)
+	}
+	if m := recvMsg(t, b); m.Type != signaling.TypeSignal || m.From != a.PeerID() || m.ID != 0 || *m.Signal != *sig || m.Digest != d {
+		t.Errorf("b got %+v, want a's signal", m)
+	}
+	// An error about a message sent with Send arrives on Messages.
+	if err := a.Send(ctx, signaling.Message{Type: signaling.TypeSignal, To: "gone", Digest: d, Signal: sig}); err != nil {
+		t.Fatal(err)
+	}
+	if m := recvMsg(t, a); m.Type != signaling.TypeError || m.Error.Code != signaling.CodeUnknownPeer {
+		t.Errorf("a got %+v, want unknown_peer", m)
 	}
 }
 
@@ -219,8 +221,16 @@ func TestClientSlowConsumer(t *testing.T) {
 	b := startClient(t, url, signaling.Options{Buffer: 2, MinBackoff: 10 * time.Millisecond}, true)
 	first := b.PeerID()
 	ctx := ctx5s(t)
+	m, raw := newManifest(t)
+	d := m.Digest.String()
+	if _, err := a.Request(ctx, signaling.Message{Type: signaling.TypeAnnounce, Digest: d, Manifest: raw, Complete: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Request(ctx, signaling.Message{Type: signaling.TypeQuery, Digest: d}); err != nil {
+		t.Fatal(err)
+	}
 	for range 5 {
-		if err := a.Send(ctx, signaling.Message{Type: signaling.TypeSignal, To: first, Signal: &signaling.Signal{Kind: signaling.SignalClose}}); err != nil {
+		if err := a.Send(ctx, signaling.Message{Type: signaling.TypeSignal, To: first, Digest: d, Signal: &signaling.Signal{Kind: signaling.SignalClose, Session: "s"}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -34,11 +34,26 @@ const (
 	//
 	// Announcing again updates Have and Complete. Without a Manifest for an
 	// unknown file the error is CodeUnknownFile: announce again with it.
+	//
+	// Uploaded and Downloaded, both optional, report the bytes of this
+	// file's chunks the peer has sent and received over data channels:
+	// running totals that never decrease for as long as the peer holds the
+	// file (a tab keeps them across tracker reconnects). The tracker counts
+	// only what they grow by after its first sight of them on a connection,
+	// so reconnecting never counts bytes twice; a smaller value than before
+	// starts a new count. They feed the tracker's statistics only.
 	TypeAnnounce Type = "announce"
 	// TypeLeave (peer → tracker) says the peer no longer holds Digest.
 	// Reply: TypeOK.
 	TypeLeave Type = "leave"
 	// TypeQuery (peer → tracker) asks who holds Digest. Reply: TypePeers.
+	//
+	// A successful query also makes the asker a member of the swarm, as a
+	// leecher with nothing yet, so that it may signal the peers it was
+	// given before its own announce arrives. Such a member counts toward
+	// the swarms-per-connection cap, is told about newcomers, and is not
+	// listed as a holder until it announces. Leave ends it as it ends an
+	// announce; the membership also ends when the last holder goes.
 	TypeQuery Type = "query"
 	// TypePeers (tracker → peer) answers a query with the file's Manifest
 	// and a subset of the peers that hold it, never the asker. With ID 0 it
@@ -50,10 +65,24 @@ const (
 	// progress updates are not news.
 	TypePeers Type = "peers"
 	// TypeSignal (peer → tracker → peer) carries WebRTC session set-up To
-	// another peer. The tracker fills in From and relays it unread.
+	// another peer. The tracker fills in From and relays it; it reads only
+	// To, Digest and the Signal's Kind and Session, never the SDP.
 	//
-	// It needs To and a Signal with a Kind. Reply: TypeOK when ID is
-	// nonzero. The addressee gets the message with ID 0 and PeerID cleared.
+	// It needs To, Digest and a Signal with a known Kind and a Session of 1
+	// to MaxSessionLen bytes. Reply: TypeOK when ID is nonzero. The
+	// addressee gets the message with ID 0 and PeerID cleared.
+	//
+	// Relaying is restricted:
+	//   - An offer or a close goes only to a peer that shares the swarm
+	//     Digest names with the sender: both have announced or queried it.
+	//     Otherwise the error is CodeNotInSwarm.
+	//   - An answer goes only back to the peer whose offer it answers: the
+	//     tracker remembers each relayed offer (From, To, Session, Digest)
+	//     for a while (two minutes by default), and an answer from its To,
+	//     with its Session and Digest, is relayed once. Any other answer
+	//     gets CodeNoOffer.
+	//   - A peer may have a bounded number of offers waiting for an answer
+	//     (256 by default); past it the error is CodeRateLimited.
 	TypeSignal Type = "signal"
 	// TypeOK (tracker → peer) acknowledges a request.
 	TypeOK Type = "ok"
@@ -71,11 +100,15 @@ type Message struct {
 	Manifest json.RawMessage `json:"manifest,omitempty"`
 	Have     int             `json:"have,omitempty"`
 	Complete bool            `json:"complete,omitempty"`
-	Peers    []PeerInfo      `json:"peers,omitempty"`
-	To       string          `json:"to,omitempty"`
-	From     string          `json:"from,omitempty"`
-	Signal   *Signal         `json:"signal,omitempty"`
-	Error    *Error          `json:"error,omitempty"`
+	// Uploaded and Downloaded are an announce's optional byte counters; see
+	// TypeAnnounce.
+	Uploaded   int64      `json:"uploaded,omitempty"`
+	Downloaded int64      `json:"downloaded,omitempty"`
+	Peers      []PeerInfo `json:"peers,omitempty"`
+	To         string     `json:"to,omitempty"`
+	From       string     `json:"from,omitempty"`
+	Signal     *Signal    `json:"signal,omitempty"`
+	Error      *Error     `json:"error,omitempty"`
 }
 
 // PeerInfo describes one member of a swarm.
@@ -87,6 +120,9 @@ type PeerInfo struct {
 
 // SignalKind names a step of WebRTC session set-up.
 type SignalKind string
+
+// MaxSessionLen bounds a Signal's Session.
+const MaxSessionLen = 64
 
 // The signal kinds. Candidates travel inside the SDP (ICE gathering finishes
 // before an offer or answer is sent), which sidesteps pion's js/wasm
@@ -117,7 +153,14 @@ const (
 	CodeBadManifest ErrorCode = "bad_manifest" // a manifest that is malformed or does not hash to its digest
 	CodeUnknownFile ErrorCode = "unknown_file" // no peer holds the digest
 	CodeUnknownPeer ErrorCode = "unknown_peer" // a signal to a peer that is not connected
-	CodeRateLimited ErrorCode = "rate_limited" // too many messages, swarms or connections
+	CodeRateLimited ErrorCode = "rate_limited" // too many messages, swarms, offers or connections
+	CodeNotInSwarm  ErrorCode = "not_in_swarm" // an offer or close to a peer that shares no swarm Digest with the sender
+	CodeNoOffer     ErrorCode = "no_offer"     // an answer to no offer the addressee made to the sender
+
+	// Refusals of an HTTP request (the WebSocket handshake included),
+	// as a JSON Error body.
+	CodeUnauthorized ErrorCode = "unauthorized"     // 401: the tracker is private and the token is missing or wrong
+	CodeBadOrigin    ErrorCode = "forbidden_origin" // 403: the page's Origin is not allowed to open the WebSocket
 )
 
 // Error is a typed error from the tracker.

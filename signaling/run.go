@@ -24,12 +24,20 @@ func (c *Client) Run(ctx context.Context) error {
 		return ErrRunning
 	}
 	defer close(c.msgs)
-	if u, err := url.Parse(c.url); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+	u, err := url.Parse(c.url)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		return fmt.Errorf("%w: %q", ErrBadURL, c.url)
+	}
+	dialURL := c.url
+	if c.opts.Token != "" {
+		q := u.Query()
+		q.Set("token", c.opts.Token)
+		u.RawQuery = q.Encode()
+		dialURL = u.String()
 	}
 	attempt := 0
 	for {
-		welcomed, err := c.connect(ctx)
+		welcomed, err := c.connect(ctx, dialURL)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -62,9 +70,9 @@ func backoff(minWait, maxWait time.Duration, attempt int) time.Duration {
 
 // connect dials, waits for the welcome and serves one connection until it
 // drops. welcomed reports whether the tracker said welcome.
-func (c *Client) connect(ctx context.Context) (welcomed bool, err error) {
+func (c *Client) connect(ctx context.Context, dialURL string) (welcomed bool, err error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	ws, _, err := websocket.Dial(dctx, c.url, nil)
+	ws, _, err := websocket.Dial(dctx, dialURL, nil)
 	cancel()
 	if err != nil {
 		return false, fmt.Errorf("signaling: dialling %s: %w", c.url, err)

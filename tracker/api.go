@@ -24,23 +24,29 @@ func (t *Tracker) getFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errorf(signaling.CodeBadDigest, "%v", err))
 		return
 	}
-	manifest, peers, ok := t.reg.query(d, "", t.opts.MaxPeersPerReply)
-	if !ok {
-		writeError(w, http.StatusNotFound, errorf(signaling.CodeUnknownFile, "no peer holds %s", d))
+	manifest, peers, e := t.reg.query(d, nil, t.opts.MaxPeersPerReply)
+	if e != nil {
+		writeError(w, http.StatusNotFound, e)
 		return
 	}
 	writeJSON(w, http.StatusOK, fileInfo{Manifest: manifest, Peers: peers})
 }
 
-// stats is the body of GET /api/stats.
-type stats struct {
-	Peers  int `json:"peers"`
-	Swarms int `json:"swarms"`
+// health is the body of GET /healthz.
+type health struct {
+	Status string `json:"status"`
 }
 
-func (t *Tracker) getStats(w http.ResponseWriter, r *http.Request) {
-	peers, swarms := t.reg.counts()
-	writeJSON(w, http.StatusOK, stats{Peers: peers, Swarms: swarms})
+// getHealth answers GET /healthz: 200 while serving, 503 once shutting down.
+func (t *Tracker) getHealth(w http.ResponseWriter, r *http.Request) {
+	t.mu.Lock()
+	closed := t.closed
+	t.mu.Unlock()
+	if closed {
+		writeJSON(w, http.StatusServiceUnavailable, health{Status: "shutting down"})
+		return
+	}
+	writeJSON(w, http.StatusOK, health{Status: "ok"})
 }
 
 // writeError writes a JSON {code, message} body.

@@ -66,7 +66,7 @@ func TestAPIFiles(t *testing.T) {
 	}
 
 	status, _, v = get("/api/stats")
-	if status != http.StatusOK || string(v["peers"]) != "1" || string(v["swarms"]) != "1" {
+	if status != http.StatusOK || string(v["peers"]) != "1" || string(v["swarm_count"]) != "1" {
 		t.Errorf("stats: %d %v", status, v)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,26 @@ func TestBadInput(t *testing.T) {
 	bigNameRaw, _ := json.Marshal(&bigName)
 
 	d := f.digest()
-	sig := `"signal":{"kind":"offer","session":"s"}`
+	// b has queried f, c has announced it and offered b session "cb"; o
+	// is in no swarm.
+	b, c, o := s.dial(t), s.dial(t), s.dial(t)
+	if r := b.request(signaling.Message{Type: signaling.TypeQuery, ID: 1, Digest: d}); r.Type != signaling.TypePeers {
+		t.Fatalf("query: %+v", r)
+	}
+	c.mustOK(f.announce(1, 0, true))
+	for _, p := range []*rawPeer{a, b} {
+		if m := p.recv(); m.Type != signaling.TypePeers || m.Peers[0].ID != c.id {
+			t.Fatalf("notice %+v, want one about c", m)
+		}
+	}
+	c.mustOK(signaling.Message{Type: signaling.TypeSignal, ID: 2, To: b.id, Digest: d, Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: "cb"}})
+	if m := b.recv(); m.Type != signaling.TypeSignal || m.From != c.id {
+		t.Fatalf("b got %+v, want c's offer", m)
+	}
+	sig := `"digest":"` + d + `","signal":{"kind":"offer","session":"s"}`
+	signal := func(id int, to, digest, kind, session string) string {
+		return fmt.Sprintf(`{"type":"signal","id":%d,"to":%q,"digest":%q,"signal":{"kind":%q,"session":%q}}`, id, to, digest, kind, session)
+	}
 	cases := []struct {
 		name  string
 		frame string
@@ -74,6 +94,18 @@ func TestBadInput(t *testing.T) {
 		{"signal to self", `{"type":"signal","id":24,"to":"` + a.id + `",` + sig + `}`, signaling.CodeBadMessage, 24},
 		{"signal to unknown peer", `{"type":"signal","id":25,"to":"nobody",` + sig + `}`, signaling.CodeUnknownPeer, 25},
 		{"signal payload wrong shape", `{"type":"signal","id":26,"to":"x","signal":"offer"}`, signaling.CodeBadMessage, 26},
+		{"signal unknown kind", signal(27, c.id, d, "candidate", "s"), signaling.CodeBadMessage, 27},
+		{"signal without session", signal(28, c.id, d, "offer", ""), signaling.CodeBadMessage, 28},
+		{"signal session too long", signal(29, c.id, d, "offer", strings.Repeat("s", signaling.MaxSessionLen+1)), signaling.CodeBadMessage, 29},
+		{"signal without digest", signal(30, c.id, "", "offer", "s"), signaling.CodeBadDigest, 30},
+		{"offer to a peer outside the swarm", signal(31, o.id, d, "offer", "s"), signaling.CodeNotInSwarm, 31},
+		{"close to a peer outside the swarm", signal(32, o.id, d, "close", "s"), signaling.CodeNotInSwarm, 32},
+		{"offer about a swarm the addressee is not in", signal(33, c.id, other.digest(), "offer", "s"), signaling.CodeNotInSwarm, 33},
+		{"answer to no offer", signal(34, c.id, d, "answer", "s"), signaling.CodeNoOffer, 34},
+		{"answer to someone else's offer", signal(35, c.id, d, "answer", "cb"), signaling.CodeNoOffer, 35},
+		{"answer to the right offer about another file", signal(36, c.id, other.digest(), "answer", "cb"), signaling.CodeNoOffer, 36},
+		{"uploaded negative", `{"type":"announce","id":37,"digest":"` + d + `","uploaded":-5}`, signaling.CodeBadMessage, 37},
+		{"downloaded not a number", `{"type":"announce","id":38,"digest":"` + d + `","downloaded":"lots"}`, signaling.CodeBadMessage, 38},
 	}
 	before := s.reg.snapshot()
 	_, apiBefore := s.apiFile(t, d)
@@ -86,8 +118,8 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("state changed:\n%s\nto\n%s", before, after)
 			}
 			status, apiAfter := s.apiFile(t, d)
-			if status != http.StatusOK || fmt.Sprint(apiAfter.Peers) != fmt.Sprint(apiBefore.Peers) || !bytes.Equal(apiAfter.Manifest, apiBefore.Manifest) {
-				t.Fatalf("api changed: %+v to %d %+v", apiBefore, status, apiAfter)
+			if status != http.StatusOK || !samePeers(apiAfter.Peers, apiBefore.Peers) || !bytes.Equal(apiAfter.Manifest, apiBefore.Manifest) {
+				t.Fatalf("api changed: %+v to %d %+v", apiBefore.Peers, status, apiAfter.Peers)
 			}
 			if status, _ := s.apiFile(t, other.digest()); status != http.StatusNotFound {
 				t.Fatalf("the other file appeared: %d", status)
@@ -107,6 +139,15 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("state changed:\n%s\nto\n%s", before, after)
 		}
 	})
+}
+
+// samePeers reports whether a and b list the same peers in any order.
+func samePeers(a, b []signaling.PeerInfo) bool {
+	key := func(p signaling.PeerInfo) string { return p.ID }
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, func(x, y signaling.PeerInfo) int { return strings.Compare(key(x), key(y)) })
+	slices.SortFunc(b, func(x, y signaling.PeerInfo) int { return strings.Compare(key(x), key(y)) })
+	return slices.Equal(a, b)
 }
 
 func announceFrame(id uint64, digest string, manifest []byte, have int, complete bool) string {
@@ -163,12 +204,13 @@ func TestSlowConsumer(t *testing.T) {
 	f := newFile(t, 1<<20)
 	victim, sender, bystander := s.dial(t), s.dial(t), s.dial(t)
 	victim.mustOK(f.announce(1, 0, true))
+	sender.mustOK(f.announce(1, 0, true))
 	// From here on the victim reads nothing.
 
 	sdp := strings.Repeat("x", 1<<20)
 	gone := func() bool { return s.reg.peer(victim.id) == nil }
 	for i := 0; i < 200 && !gone(); i++ {
-		sender.send(signaling.Message{Type: signaling.TypeSignal, To: victim.id, Signal: &signaling.Signal{Kind: signaling.SignalOffer, SDP: sdp}})
+		sender.send(signaling.Message{Type: signaling.TypeSignal, To: victim.id, Digest: f.digest(), Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: fmt.Sprint(i), SDP: sdp}})
 		// Drain the sender's own unknown_peer errors once the victim is gone.
 		if i%10 == 0 {
 			start := time.Now()
@@ -182,8 +224,8 @@ func TestSlowConsumer(t *testing.T) {
 		}
 	}
 	eventually(t, "the slow peer to be dropped", gone)
-	if status, _ := s.apiFile(t, f.digest()); status != http.StatusNotFound {
-		t.Errorf("the dropped peer's swarm: status %d, want 404", status)
+	if status, fi := s.apiFile(t, f.digest()); status != http.StatusOK || !slices.Equal(peerIDs(fi.Peers), []string{sender.id}) {
+		t.Errorf("the dropped peer's swarm: %d %+v, want only the sender", status, fi.Peers)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

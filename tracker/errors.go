@@ -6,6 +6,9 @@ import "errors"
 var (
 	// ErrClosed means the Tracker was closed; it serves once.
 	ErrClosed = errors.New("tracker: closed")
+	// errFull and errPerIP are why a connection was refused.
+	errFull  = errors.New("tracker: full")
+	errPerIP = errors.New("tracker: too many connections from one address")
 	// errSlowPeer is why a connection whose send queue filled was dropped.
 	errSlowPeer = errors.New("tracker: peer too slow, send queue full")
 )

@@ -3,6 +3,11 @@ package tracker
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -27,15 +32,22 @@ func FuzzHandleMessage(f *testing.F) {
 		`{"type":"announce","id":2,"digest":"` + d + `","have":1}`,
 		`{"type":"announce","id":3,"digest":"` + d + `","manifest":` + string(raw) + `,"complete":true}`,
 		`{"type":"leave","id":4,"digest":"` + d + `"}`,
-		`{"type":"signal","id":5,"to":"other","signal":{"kind":"offer","session":"s","sdp":"v=0"}}`,
+		`{"type":"signal","id":5,"to":"other","digest":"` + d + `","signal":{"kind":"offer","session":"s","sdp":"v=0"}}`,
+		`{"type":"signal","id":7,"to":"other","digest":"` + d + `","signal":{"kind":"answer","session":"s","sdp":"v=0"}}`,
+		`{"type":"signal","id":8,"to":"other","digest":"` + d + `","signal":{"kind":"answer","session":"t"}}`,
+		`{"type":"signal","id":9,"to":"other","digest":"` + d + `","signal":{"kind":"close","session":"s"}}`,
+		`{"type":"announce","id":10,"digest":"` + d + `","have":1,"uploaded":100,"downloaded":-1}`,
 		`{"type":"welcome","id":6}`,
 		`not json`,
 	} {
 		f.Add([]byte(seed))
 	}
+	// One Tracker, a fresh table per input: New is too slow to run per
+	// input.
+	tr := New(Options{App: fstest.MapFS{}, MessageRate: 1e9, MessageBurst: 1e9})
+	defer tr.Close()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr := New(Options{App: fstest.MapFS{}, MessageRate: 1e9, MessageBurst: 1e9})
-		defer tr.Close()
+		tr.reg = newRegistry(tr.opts)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		other := newPeer(ctx, nil, tr.opts)
@@ -45,7 +57,14 @@ func FuzzHandleMessage(f *testing.F) {
 		other.out = make(chan frame, 16)
 		tr.reg.addPeer(p)
 		tr.reg.addPeer(other)
-		if _, _, e := tr.reg.announce(other, fuzzManifest.Digest, fuzzManifest, raw, 0, false); e != nil {
+		if _, _, e := tr.reg.announce(other, fuzzManifest.Digest, fuzzManifest, raw, 0, false, 0, 0); e != nil {
+			t.Fatal(e)
+		}
+		// p has queried the file, and other has offered it session "s".
+		if _, _, e := tr.reg.query(fuzzManifest.Digest, p, 10); e != nil {
+			t.Fatal(e)
+		}
+		if _, e := tr.reg.relay(other, p.id, fuzzManifest.Digest, &signaling.Signal{Kind: signaling.SignalOffer, Session: "s"}); e != nil {
 			t.Fatal(e)
 		}
 
@@ -77,6 +96,86 @@ func FuzzHandleMessage(f *testing.F) {
 			if len(replies) != 1 || replies[0].ID != m.ID {
 				t.Fatalf("request with ID %d got %+v, want one reply with its ID", m.ID, replies)
 			}
+		}
+	})
+}
+
+// FuzzOriginAllowed checks the Origin check never panics, always allows the
+// tracker's own host and no Origin, and allows nothing else without a
+// pattern.
+func FuzzOriginAllowed(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"http://tracker.lan:8080", "tracker.lan:8080"},
+		{"https://TRACKER.lan", "tracker.lan"},
+		{"http://evil.example", "tracker.lan"},
+		{"null", "tracker.lan"},
+		{"http://[::1]:80", "[::1]:80"},
+		{"http://a%zz", "x"},
+		{"", "x"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, origin, host string) {
+		r := httptest.NewRequest(http.MethodGet, "/ws", nil)
+		r.Host = host
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		err := originAllowed(r, nil)
+		if origin == "" && err != nil {
+			t.Fatalf("no Origin refused: %v", err)
+		}
+		u, perr := url.Parse(origin)
+		own := perr == nil && u.Host != "" && strings.EqualFold(u.Host, host)
+		if origin != "" && (err == nil) != own {
+			t.Fatalf("origin %q host %q: err %v, own host %t", origin, host, err, own)
+		}
+		originAllowed(r, []string{"*.lan", "https://*", "[", origin}) // must not panic
+	})
+}
+
+// FuzzRequestToken checks token extraction and comparison: no panic, and a
+// request is authorized exactly when it carries the token.
+func FuzzRequestToken(f *testing.F) {
+	f.Add("Bearer s3cret", "", "s3cret")
+	f.Add("", "token=s3cret", "s3cret")
+	f.Add("bearer  s3cret ", "", "s3cret")
+	f.Add("Basic s3cret", "token=s3cret", "s3cret")
+	f.Add("", "token=%zz&token=x", "x")
+	f.Add("Bearer", "", "")
+	f.Fuzz(func(t *testing.T, auth, query, token string) {
+		r := httptest.NewRequest(http.MethodGet, "/ws", nil)
+		r.URL.RawQuery = query
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		tr := &Tracker{opts: Options{Token: token}}
+		got := requestToken(r)
+		if want := token == "" || (got != "" && got == token); tr.authorized(r) != want {
+			t.Fatalf("auth %q query %q token %q: authorized %t, carried %q", auth, query, token, !want, got)
+		}
+	})
+}
+
+// FuzzParseICEServer checks the --ice-server parser: no panic, and what it
+// accepts has one URL with an ICE scheme and credentials for TURN.
+func FuzzParseICEServer(f *testing.F) {
+	for _, seed := range []string{
+		"stun:stun.example.org:3478", "alice:pw@turn:turn.example.org?transport=tcp",
+		"a:b@c@turns:x", "turn:x", "@stun:x", "stun:", "http://x",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		srv, err := ParseICEServer(s)
+		if err != nil {
+			return
+		}
+		if len(srv.URLs) != 1 || !slices.ContainsFunc(iceSchemes, func(sc string) bool { return strings.HasPrefix(strings.ToLower(srv.URLs[0]), sc) }) {
+			t.Fatalf("%q parsed to %+v", s, srv)
+		}
+		if strings.HasPrefix(strings.ToLower(srv.URLs[0]), "turn") && (srv.Username == "" || srv.Credential == "") {
+			t.Fatalf("%q: TURN without credentials: %+v", s, srv)
 		}
 	})
 }

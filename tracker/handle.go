@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"tabswarm/signaling"
 	"tabswarm/swarm"
@@ -22,15 +25,19 @@ func (t *Tracker) handle(p *peer, data []byte) {
 			p.cancel(fmt.Errorf("tracker: panic: %v", v))
 		}
 	}()
+	t.stats.meter.add(time.Now())
 	if !p.limiter.Allow() {
-		p.fail(salvageID(data), errorf(signaling.CodeRateLimited, "too many messages"))
+		t.metrics.message("")
+		t.fail(p, salvageID(data), errorf(signaling.CodeRateLimited, "too many messages"))
 		return
 	}
 	m, err := decodeMessage(data)
 	if err != nil {
-		p.fail(salvageID(data), errorf(signaling.CodeBadMessage, "%v", err))
+		t.metrics.message("")
+		t.fail(p, salvageID(data), errorf(signaling.CodeBadMessage, "%v", err))
 		return
 	}
+	t.metrics.message(m.Type)
 	var e *signaling.Error
 	switch m.Type {
 	case signaling.TypeAnnounce:
@@ -45,8 +52,22 @@ func (t *Tracker) handle(p *peer, data []byte) {
 		e = errorf(signaling.CodeUnknownType, "the tracker takes announce, leave, query and signal, not %q", m.Type)
 	}
 	if e != nil {
-		p.fail(m.ID, e)
+		t.fail(p, m.ID, e)
 	}
+}
+
+// fail reports e to p in reply to id and counts it. An error for going over
+// a cap is a strike; past MaxStrikes a minute the error is the connection's
+// last message and it closes with 1008 (policy violation).
+func (t *Tracker) fail(p *peer, id uint64, e *signaling.Error) {
+	t.metrics.errors.WithLabelValues(errorLabel(e.Code)).Inc()
+	if (e.Code == signaling.CodeRateLimited || e.Code == signaling.CodeTooLarge) && !p.strikes.Allow() {
+		t.metrics.dropped.WithLabelValues(droppedCaps).Inc()
+		e = errorf(e.Code, "%s; over the tracker's caps too often, closing", e.Message)
+		p.finish(mustMarshal(signaling.Message{Type: signaling.TypeError, ID: id, Error: e}), websocket.StatusPolicyViolation, "over the caps too often")
+		return
+	}
+	p.fail(id, e)
 }
 
 // decodeMessage parses exactly one JSON Message, rejecting unknown fields
@@ -89,7 +110,10 @@ func (t *Tracker) announce(p *peer, m signaling.Message) *signaling.Error {
 		}
 		raw = mustMarshal(man)
 	}
-	notify, info, e := t.reg.announce(p, d, man, raw, m.Have, m.Complete)
+	if m.Uploaded < 0 || m.Downloaded < 0 {
+		return errorf(signaling.CodeBadMessage, "uploaded and downloaded count bytes; they cannot be negative")
+	}
+	notify, info, e := t.reg.announce(p, d, man, raw, m.Have, m.Complete, m.Uploaded, m.Downloaded)
 	if e != nil {
 		return e
 	}
@@ -117,16 +141,17 @@ func (t *Tracker) query(p *peer, m signaling.Message) *signaling.Error {
 	if err != nil {
 		return errorf(signaling.CodeBadDigest, "%v", err)
 	}
-	manifest, peers, ok := t.reg.query(d, p.id, t.opts.MaxPeersPerReply)
-	if !ok {
-		return errorf(signaling.CodeUnknownFile, "no peer holds %s", d)
+	manifest, peers, e := t.reg.query(d, p, t.opts.MaxPeersPerReply)
+	if e != nil {
+		return e
 	}
 	p.reply(m.ID, signaling.Message{Type: signaling.TypePeers, Digest: d.String(), Manifest: manifest, Peers: peers})
 	return nil
 }
 
 // signal relays m to its addressee with From set and ID and PeerID cleared,
-// reading nothing else of it.
+// once the registry agrees (see signaling.TypeSignal for the rules). It
+// reads the SDP not at all.
 func (t *Tracker) signal(p *peer, m signaling.Message) *signaling.Error {
 	switch {
 	case m.To == "":
@@ -135,13 +160,25 @@ func (t *Tracker) signal(p *peer, m signaling.Message) *signaling.Error {
 		return errorf(signaling.CodeBadMessage, "a signal needs a signal payload with a kind")
 	case m.To == p.id:
 		return errorf(signaling.CodeBadMessage, "a peer cannot signal itself")
+	case m.Signal.Session == "" || len(m.Signal.Session) > signaling.MaxSessionLen:
+		return errorf(signaling.CodeBadMessage, "a signal needs a session of 1 to %d bytes", signaling.MaxSessionLen)
 	}
-	q := t.reg.peer(m.To)
-	if q == nil {
-		return errorf(signaling.CodeUnknownPeer, "peer %q is not connected", m.To)
+	switch m.Signal.Kind {
+	case signaling.SignalOffer, signaling.SignalAnswer, signaling.SignalClose:
+	default:
+		return errorf(signaling.CodeBadMessage, "signal kind %q: want offer, answer or close", m.Signal.Kind)
 	}
+	d, err := swarm.ParseDigest(m.Digest)
+	if err != nil {
+		return errorf(signaling.CodeBadDigest, "a signal names the swarm it is for: %v", err)
+	}
+	q, e := t.reg.relay(p, m.To, d, m.Signal)
+	if e != nil {
+		return e
+	}
+	t.metrics.relayed.WithLabelValues(string(m.Signal.Kind)).Inc()
 	id := m.ID
-	m.ID, m.From, m.PeerID = 0, p.id, ""
+	m.ID, m.From, m.PeerID, m.Digest = 0, p.id, "", d.String()
 	q.send(m)
 	p.reply(id, signaling.Message{Type: signaling.TypeOK})
 	return nil

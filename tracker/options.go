@@ -49,6 +49,51 @@ type Options struct {
 	// vanished peer. Zero means 30s.
 	PingInterval time.Duration
 
+	// MaxConnsPerIP bounds the WebSocket connections from one client
+	// address (an IPv6 client's whole /64). Every tab is a connection, and
+	// peers behind one NAT share an address. Zero means 64.
+	MaxConnsPerIP int
+	// MaxPendingOffers bounds the offers one connection has relayed that
+	// are still waiting for an answer. Zero means 256.
+	MaxPendingOffers int
+	// OfferTTL is how long a relayed offer can be answered. Zero means 2m.
+	OfferTTL time.Duration
+	// MaxStrikes is how many times a minute a connection may go over a
+	// cap (message rate, frame size, swarms, pending offers) and only get
+	// a typed error; past it, the error comes with a close (1008). Zero
+	// means 20.
+	MaxStrikes int
+
+	// Token, when set, makes the tracker private: /ws and /api/* need it,
+	// as an "Authorization: Bearer" header or a "token" query parameter,
+	// and answer 401 (code unauthorized) without it. The app, /stats's
+	// page shell, /healthz and /metrics stay open. Empty means open.
+	Token string
+	// AllowOrigins lists the page origins, besides the tracker's own host,
+	// that may open /ws. Each is a case-insensitive path.Match pattern
+	// against the Origin's host ("lan.example:8080", "*.example"), or
+	// against scheme://host when it contains "://". A pattern that is not
+	// a valid path.Match pattern matches nothing (CheckOriginPattern tells).
+	// Requests without an Origin (native peers) are always allowed.
+	AllowOrigins []string
+	// ICEServers are the STUN and TURN servers /api/config gives pages.
+	ICEServers []ICEServer
+
+	// HTTPRate bounds plain HTTP requests per client address (an IPv6
+	// client's /64) per minute; /ws is bounded by MaxConnsPerIP instead.
+	// Zero means 1200.
+	HTTPRate int
+	// MaxStatsStreams bounds concurrent /api/stats/events streams. Zero
+	// means 64.
+	MaxStatsStreams int
+	// StatsInterval is how often /api/stats/events sends. Zero means 2s.
+	StatsInterval time.Duration
+	// MaxStatsSwarms and MaxStatsPeers bound /api/stats and /stats: the
+	// largest swarms are listed, each with up to MaxStatsPeers members.
+	// Zero means 200 and 100.
+	MaxStatsSwarms int
+	MaxStatsPeers  int
+
 	// RequestTimeout bounds plain HTTP requests (not /ws). Zero means 60s.
 	RequestTimeout time.Duration
 	// MaxConcurrentRequests bounds plain HTTP requests in flight (not /ws).
@@ -74,6 +119,15 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.SendQueue, 128)
 	setDefault(&o.WriteTimeout, 10*time.Second)
 	setDefault(&o.PingInterval, 30*time.Second)
+	setDefault(&o.MaxConnsPerIP, 64)
+	setDefault(&o.MaxPendingOffers, 256)
+	setDefault(&o.OfferTTL, 2*time.Minute)
+	setDefault(&o.MaxStrikes, 20)
+	setDefault(&o.HTTPRate, 1200)
+	setDefault(&o.MaxStatsStreams, 64)
+	setDefault(&o.StatsInterval, 2*time.Second)
+	setDefault(&o.MaxStatsSwarms, 200)
+	setDefault(&o.MaxStatsPeers, 100)
 	setDefault(&o.RequestTimeout, 60*time.Second)
 	setDefault(&o.MaxConcurrentRequests, 256)
 	return o

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -25,17 +26,32 @@ type peer struct {
 	log     *slog.Logger
 	out     chan frame
 	limiter *rate.Limiter
+	strikes *rate.Limiter   // cap violations; when empty, the peer is closed
 	ctx     context.Context // done once the peer is being disconnected
 	cancel  context.CancelCauseFunc
+	closing atomic.Bool // a final frame is queued: read no more
 
 	swarms map[swarm.Hash]struct{} // guarded by registry.mu
+	offers map[offerKey]offer      // relayed, unanswered; guarded by registry.mu
 }
 
-// frame is one queued outgoing message. A final frame is the last one: the
-// writer stops after it and the connection closes.
+// frame is one queued outgoing message. A final frame (close != nil) is the
+// last one: the writer stops after it and the connection closes with that
+// status.
 type frame struct {
 	data  []byte
-	final bool
+	close *closeFrame
+}
+
+// closeFrame is the close status that follows a final frame. It is also the
+// error the writer ends with after writing one.
+type closeFrame struct {
+	status websocket.StatusCode
+	reason string
+}
+
+func (c *closeFrame) Error() string {
+	return "tracker: closing after final frame: " + c.reason
 }
 
 func newPeer(ctx context.Context, ws *websocket.Conn, opts Options) *peer {
@@ -44,7 +60,9 @@ func newPeer(ctx context.Context, ws *websocket.Conn, opts Options) *peer {
 		ws:      ws,
 		out:     make(chan frame, opts.SendQueue),
 		limiter: rate.NewLimiter(rate.Limit(opts.MessageRate), opts.MessageBurst),
+		strikes: rate.NewLimiter(rate.Limit(float64(opts.MaxStrikes)/60), opts.MaxStrikes),
 		swarms:  make(map[swarm.Hash]struct{}),
+		offers:  make(map[offerKey]offer),
 	}
 	p.log = opts.Logger.With("peer_id", p.id)
 	p.ctx, p.cancel = context.WithCancelCause(ctx)
@@ -95,8 +113,17 @@ func (p *peer) fail(id uint64, e *signaling.Error) {
 	p.send(signaling.Message{Type: signaling.TypeError, ID: id, Error: e})
 }
 
-// errFinalFrame ends the writer after a final frame.
-var errFinalFrame = errors.New("tracker: closing after final frame")
+// finish queues data as the last frame, to be followed by a close with
+// status. The reader stops reading.
+func (p *peer) finish(data []byte, status websocket.StatusCode, reason string) {
+	if p.closing.Swap(true) {
+		return
+	}
+	p.enqueue(frame{data: data, close: &closeFrame{status: status, reason: reason}})
+}
+
+// errFinalFrame ends the reader once a final frame is queued.
+var errFinalFrame = errors.New("tracker: final frame queued")
 
 // writeLoop writes queued frames and pings an idle peer until the peer is
 // disconnected or a write fails or times out.
@@ -112,8 +139,8 @@ func (p *peer) writeLoop(writeTimeout, pingInterval time.Duration) error {
 			if err != nil {
 				return err
 			}
-			if f.final {
-				return errFinalFrame
+			if f.close != nil {
+				return f.close
 			}
 			ping.Reset(pingInterval)
 		case <-ping.C:

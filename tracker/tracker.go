@@ -18,26 +18,36 @@ type Tracker struct {
 	log     *slog.Logger
 	reg     *registry
 	app     *assets
+	dash    *dashboard
+	metrics *metrics
+	stats   stats
+	started time.Time
 	handler http.Handler
 
 	ctx    context.Context // parent of every connection; cancelled by Close
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	closed bool
-	active int            // WebSocket connections being served
-	conns  sync.WaitGroup // one per active connection
+	mu      sync.Mutex
+	closed  bool
+	active  int            // WebSocket connections being served
+	perIP   map[string]int // WebSocket connections by client address key
+	streams int            // /api/stats/events streams being served
+	conns   sync.WaitGroup // one per active connection or stream
 }
 
 // New returns a Tracker; see Options for the defaults.
 func New(opts Options) *Tracker {
 	opts = opts.withDefaults()
 	t := &Tracker{
-		opts: opts,
-		log:  opts.Logger,
-		reg:  newRegistry(opts),
-		app:  newAssets(opts.App, opts.Logger),
+		opts:    opts,
+		log:     opts.Logger,
+		reg:     newRegistry(opts),
+		app:     newAssets(opts.App, opts.Logger),
+		dash:    newDashboard(),
+		started: time.Now(),
+		perIP:   make(map[string]int),
 	}
+	t.metrics = newMetrics(t)
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.handler = t.routes()
 	return t
@@ -57,8 +67,12 @@ func (t *Tracker) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           t.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(t.log.Handler(), slog.LevelWarn),
 	}
+	// Shutdown waits for handlers, and stats streams never end on their
+	// own: end them (and refuse new connections) as it starts.
+	srv.RegisterOnShutdown(t.stop)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	t.log.Info("tracker: serving", "addr", ln.Addr().String())
@@ -87,34 +101,68 @@ func (t *Tracker) Serve(ctx context.Context, ln net.Listener) error {
 // until every connection goroutine has ended. It is idempotent and returns
 // nil.
 func (t *Tracker) Close() error {
-	t.mu.Lock()
-	t.closed = true
-	t.mu.Unlock()
-	t.cancel()
+	t.stop()
 	t.conns.Wait()
 	return nil
 }
 
-// admit counts a new WebSocket connection in, unless the tracker is closed or
-// full; the caller must then call t.conns.Done.
-func (t *Tracker) admit() error {
+// stop refuses new connections and tells every connection to end.
+func (t *Tracker) stop() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.cancel()
+}
+
+// admit counts a new WebSocket connection from client address key ip in,
+// unless the tracker is closed or full or ip has MaxConnsPerIP; the caller
+// must then call release.
+func (t *Tracker) admit(ip string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
 	case t.closed:
 		return ErrClosed
 	case t.active >= t.opts.MaxPeers:
-		return fmt.Errorf("tracker: %d peers connected, the limit", t.active)
+		return fmt.Errorf("%w: %d peers connected, the limit", errFull, t.active)
+	case t.perIP[ip] >= t.opts.MaxConnsPerIP:
+		return fmt.Errorf("%w: %d connections from %s, the limit", errPerIP, t.perIP[ip], ip)
 	}
 	t.active++
+	t.perIP[ip]++
 	t.conns.Add(1)
 	return nil
 }
 
-// release counts a WebSocket connection out.
-func (t *Tracker) release() {
+// release counts a WebSocket connection from ip out.
+func (t *Tracker) release(ip string) {
 	t.mu.Lock()
 	t.active--
+	if t.perIP[ip]--; t.perIP[ip] <= 0 {
+		delete(t.perIP, ip) // the map holds only addresses with connections
+	}
+	t.mu.Unlock()
+	t.conns.Done()
+}
+
+// admitStream counts a stats stream in, like admit.
+func (t *Tracker) admitStream() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.closed:
+		return ErrClosed
+	case t.streams >= t.opts.MaxStatsStreams:
+		return fmt.Errorf("%w: %d stats streams open, the limit", errFull, t.streams)
+	}
+	t.streams++
+	t.conns.Add(1)
+	return nil
+}
+
+func (t *Tracker) releaseStream() {
+	t.mu.Lock()
+	t.streams--
 	t.mu.Unlock()
 	t.conns.Done()
 }

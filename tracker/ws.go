@@ -22,13 +22,27 @@ const hardFrameLimit = 4 * signaling.MaxMessageBytes
 var errFrameTooLarge = errors.New("tracker: frame over the hard limit")
 
 // serveWS upgrades the request and serves the connection until it ends.
+// A page from another origin gets 403 (forbidden_origin), a client address
+// at MaxConnsPerIP 429 and a full tracker 503 (rate_limited), each before
+// the upgrade.
 func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
-	if err := t.admit(); err != nil {
-		writeError(w, http.StatusServiceUnavailable, errorf(signaling.CodeRateLimited, "%v", err))
+	if err := originAllowed(r, t.opts.AllowOrigins); err != nil {
+		t.metrics.refused.WithLabelValues(refusedOrigin).Inc()
+		writeError(w, http.StatusForbidden, errorf(signaling.CodeBadOrigin, "%v", err))
 		return
 	}
-	defer t.release()
-	ws, err := websocket.Accept(w, r, nil)
+	ip := clientKey(r)
+	if err := t.admit(ip); err != nil {
+		status, reason := http.StatusServiceUnavailable, refusedFull
+		if errors.Is(err, errPerIP) {
+			status, reason = http.StatusTooManyRequests, refusedPerIP
+		}
+		t.metrics.refused.WithLabelValues(reason).Inc()
+		writeError(w, status, errorf(signaling.CodeRateLimited, "%v", err))
+		return
+	}
+	defer t.release(ip)
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: t.opts.AllowOrigins})
 	if err != nil {
 		t.log.Info("tracker: WebSocket handshake failed", "remote", r.RemoteAddr, "err", err)
 		return // Accept has written the response
@@ -47,7 +61,7 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 	readDone := make(chan struct{})
 	wg.Go(func() {
 		defer close(readDone)
-		if err := t.readLoop(p); !errors.Is(err, errFrameTooLarge) {
+		if err := t.readLoop(p); !errors.Is(err, errFinalFrame) {
 			p.cancel(err) // else the writer ends after the final frame
 		}
 	})
@@ -60,10 +74,12 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 	<-p.ctx.Done()
 	<-writeDone
 	cause := context.Cause(p.ctx)
+	var cf *closeFrame
 	switch {
-	case errors.Is(cause, errFinalFrame):
-		ws.Close(websocket.StatusMessageTooBig, "frame too large")
+	case errors.As(cause, &cf):
+		ws.Close(cf.status, cf.reason)
 	case errors.Is(cause, errSlowPeer):
+		t.metrics.dropped.WithLabelValues(droppedSlow).Inc()
 		ws.CloseNow()
 	case errors.Is(cause, context.Canceled): // the tracker is closing
 		ws.Close(websocket.StatusGoingAway, "tracker shutting down")
@@ -81,16 +97,19 @@ func (t *Tracker) readLoop(p *peer) error {
 	// needs the reader to take the peer's close frame.
 	ctx := context.WithoutCancel(p.ctx)
 	for {
+		if p.closing.Load() {
+			return errFinalFrame
+		}
 		data, err := readFrame(ctx, p.ws)
 		switch {
 		case errors.Is(err, errFrameTooLarge):
-			p.enqueue(frame{data: tooLargeReply, final: true})
-			return err
+			p.finish(tooLargeReply, websocket.StatusMessageTooBig, "frame too large")
+			return fmt.Errorf("%w: %w", errFinalFrame, err)
 		case errors.Is(err, errOversized):
-			p.send(signaling.Message{Type: signaling.TypeError, Error: tooLarge()})
+			t.fail(p, 0, tooLarge())
 			continue
 		case errors.Is(err, errBinary):
-			p.fail(0, errorf(signaling.CodeBadMessage, "binary frame: messages are JSON text frames"))
+			t.fail(p, 0, errorf(signaling.CodeBadMessage, "binary frame: messages are JSON text frames"))
 			continue
 		case err != nil:
 			return err

@@ -2,9 +2,13 @@ package tracker
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"tabswarm/signaling"
 )
@@ -160,24 +164,93 @@ func countNotices(t *testing.T, peers []*rawPeer) int {
 
 func TestSignalRelay(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0", Options{})
+	f := newFile(t, 1<<20)
 	a, b := s.dial(t), s.dial(t)
-	sig := &signaling.Signal{Kind: signaling.SignalOffer, Session: "s1", SDP: "v=0\r\n..."}
+	a.mustOK(f.announce(1, 0, true))
+	// b has only queried, as a downloader does before it dials.
+	if r := b.request(signaling.Message{Type: signaling.TypeQuery, ID: 1, Digest: f.digest()}); r.Type != signaling.TypePeers {
+		t.Fatalf("query: %+v", r)
+	}
+	offer := &signaling.Signal{Kind: signaling.SignalOffer, Session: "s1", SDP: "v=0\r\n..."}
+	upper := strings.ToUpper(f.digest())
 
-	a.mustOK(signaling.Message{Type: signaling.TypeSignal, ID: 5, To: b.id, From: "spoofed", PeerID: "spoofed", Digest: "anything", Signal: sig})
-	m := b.recv()
-	if m.Type != signaling.TypeSignal || m.ID != 0 || m.From != a.id || m.To != b.id || m.PeerID != "" || *m.Signal != *sig || m.Digest != "anything" {
-		t.Fatalf("relayed %+v, want the signal from %s with ID 0", m, a.id)
+	b.mustOK(signaling.Message{Type: signaling.TypeSignal, ID: 5, To: a.id, From: "spoofed", PeerID: "spoofed", Digest: upper, Signal: offer})
+	m := a.recv()
+	if m.Type != signaling.TypeSignal || m.ID != 0 || m.From != b.id || m.To != a.id || m.PeerID != "" || *m.Signal != *offer || m.Digest != f.digest() {
+		t.Fatalf("relayed %+v, want the offer from %s with ID 0", m, b.id)
 	}
 
-	// Without an ID there is no ok, and the message still arrives.
-	a.send(signaling.Message{Type: signaling.TypeSignal, To: b.id, Signal: &signaling.Signal{Kind: signaling.SignalAnswer}})
-	if m := b.recv(); m.Type != signaling.TypeSignal || m.Signal.Kind != signaling.SignalAnswer {
+	// The answer goes back, once; without an ID there is no ok.
+	answer := signaling.Message{Type: signaling.TypeSignal, To: b.id, Digest: f.digest(), Signal: &signaling.Signal{Kind: signaling.SignalAnswer, Session: "s1", SDP: "v=0"}}
+	a.send(answer)
+	if m := b.recv(); m.Type != signaling.TypeSignal || m.Signal.Kind != signaling.SignalAnswer || m.From != a.id || m.Signal.Session != "s1" {
+		t.Fatalf("relayed %+v", m)
+	}
+	answer.ID = 7
+	wantError(t, a.request(answer), signaling.CodeNoOffer, 7)
+
+	// Close goes either way between members.
+	a.mustOK(signaling.Message{Type: signaling.TypeSignal, ID: 8, To: b.id, Digest: f.digest(), Signal: &signaling.Signal{Kind: signaling.SignalClose, Session: "s1"}})
+	if m := b.recv(); m.Type != signaling.TypeSignal || m.Signal.Kind != signaling.SignalClose {
 		t.Fatalf("relayed %+v", m)
 	}
 
-	wantError(t, a.request(signaling.Message{Type: signaling.TypeSignal, ID: 6, To: "nobody", Signal: sig}), signaling.CodeUnknownPeer, 6)
-	a.send(signaling.Message{Type: signaling.TypeSignal, To: "nobody", Signal: sig})
+	wantError(t, a.request(signaling.Message{Type: signaling.TypeSignal, ID: 6, To: "nobody", Digest: f.digest(), Signal: offer}), signaling.CodeUnknownPeer, 6)
+	a.send(signaling.Message{Type: signaling.TypeSignal, To: "nobody", Digest: f.digest(), Signal: offer})
 	wantError(t, a.recv(), signaling.CodeUnknownPeer, 0)
+}
+
+// TestOfferExpires: an offer can be answered for OfferTTL only.
+func TestOfferExpires(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{OfferTTL: time.Minute})
+	var mu sync.Mutex
+	now := time.Now()
+	s.reg.mu.Lock()
+	s.reg.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s.reg.mu.Unlock()
+	f := newFile(t, 1<<20)
+	a, b := s.dial(t), s.dial(t)
+	a.mustOK(f.announce(1, 0, true))
+	b.mustOK(f.announce(1, 0, false))
+	b.mustOK(signaling.Message{Type: signaling.TypeSignal, ID: 2, To: a.id, Digest: f.digest(), Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: "late"}})
+	if m := a.recv(); m.Type != signaling.TypeSignal {
+		t.Fatalf("a got %+v, want the offer", m)
+	}
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	wantError(t, a.request(signaling.Message{Type: signaling.TypeSignal, ID: 3, To: b.id, Digest: f.digest(), Signal: &signaling.Signal{Kind: signaling.SignalAnswer, Session: "late"}}), signaling.CodeNoOffer, 3)
+}
+
+// TestPendingOffersBounded: a peer may have MaxPendingOffers unanswered
+// offers; expired ones make room.
+func TestPendingOffersBounded(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{MaxPendingOffers: 3, OfferTTL: time.Minute})
+	var mu sync.Mutex
+	now := time.Now()
+	s.reg.mu.Lock()
+	s.reg.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s.reg.mu.Unlock()
+	f := newFile(t, 1<<20)
+	a, b := s.dial(t), s.dial(t)
+	a.mustOK(f.announce(1, 0, true))
+	b.mustOK(f.announce(1, 0, false))
+	offer := func(id uint64, session string) signaling.Message {
+		return signaling.Message{Type: signaling.TypeSignal, ID: id, To: a.id, Digest: f.digest(), Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: session}}
+	}
+	for i := range 3 {
+		b.mustOK(offer(uint64(10+i), fmt.Sprint("s", i)))
+	}
+	b.mustOK(offer(13, "s0")) // the same offer again takes no more room
+	before := s.reg.snapshot()
+	wantError(t, b.request(offer(14, "s3")), signaling.CodeRateLimited, 14)
+	if after := s.reg.snapshot(); after != before {
+		t.Fatalf("state changed:\n%s\nto\n%s", before, after)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	b.mustOK(offer(15, "s3"))
 }
 
 func TestDisconnectCleansUp(t *testing.T) {
@@ -201,7 +274,7 @@ func TestDisconnectCleansUp(t *testing.T) {
 		t.Errorf("%d peers, %d swarms, want 1 and 1", peers, swarms)
 	}
 	// The gone peer is unknown to signals.
-	wantError(t, b.request(signaling.Message{Type: signaling.TypeSignal, ID: 3, To: a.id, Signal: &signaling.Signal{Kind: signaling.SignalOffer}}), signaling.CodeUnknownPeer, 3)
+	wantError(t, b.request(signaling.Message{Type: signaling.TypeSignal, ID: 3, To: a.id, Digest: g.digest(), Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: "s"}}), signaling.CodeUnknownPeer, 3)
 }
 
 func TestMaxSwarmsPerPeer(t *testing.T) {

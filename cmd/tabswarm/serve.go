@@ -1,47 +1,62 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 
 	"tabswarm/tracker"
 )
 
+// serveHelp introduces `tabswarm serve -h`.
+const serveHelp = `usage: tabswarm serve [flags]
+
+Runs the tracker and serves the web app. Open the printed URL on every
+device of the network; files go browser to browser, never through here.
+
+Every flag can also come from the environment variable named below it
+(the command line wins). Repeatable flags take comma-separated lists there.
+Prefer TABSWARM_TOKEN to --token: command lines are visible to other users.
+
+Pages:
+  /          the app            /stats      live dashboard
+  /healthz   health check       /metrics    Prometheus metrics
+  /api/config, /api/stats, /api/stats/events, /api/files/DIGEST   JSON
+  /ws        signalling WebSocket
+
+flags:
+`
+
+// serveConfig is the parsed command line of serve.
+type serveConfig struct {
+	addr    string
+	share   string // a folder to seed from this process, or ""
+	level   slog.Level
+	tls     *tls.Config // nil: plain HTTP
+	options tracker.Options
+}
+
 // serve runs the tracker until ctx is done.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	addr := fl.String("addr", ":8080", "`address` to listen on (host:port; port 0 picks a free one)")
-	level := fl.String("log-level", "info", "log `level`: debug (logs every request), info, warn or error")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tabswarm serve [flags]\n\nRuns the tracker and serves the web app.\n\nflags:")
-		fl.PrintDefaults()
+	cfg, err := parseServe(args, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
 	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
+	if err != nil {
+		return err
 	}
-	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "tabswarm serve: unexpected argument %q\n", fl.Arg(0))
-		fl.Usage()
-		return errUsage
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		fmt.Fprintf(stderr, "tabswarm serve: bad --log-level %q\n", *level)
-		return errUsage
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.level}))
+	cfg.options.Logger = log
 
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", *addr)
+	ln, err := lc.Listen(ctx, "tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
@@ -49,9 +64,110 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		log.Warn("listing network interfaces", "err", err)
 	}
+	if cfg.tls != nil {
+		ln = tls.NewListener(ln, cfg.tls)
+		for i, u := range urls {
+			urls[i] = "https://" + strings.TrimPrefix(u, "http://")
+		}
+	}
 	fmt.Fprintln(stdout, "tabswarm is serving; open it in a browser on this network:")
 	for _, u := range urls {
 		fmt.Fprintln(stdout, "  "+u)
 	}
-	return tracker.New(tracker.Options{Logger: log}).Serve(ctx, ln)
+	if cfg.options.Token != "" {
+		fmt.Fprintln(stdout, "This tracker is private: pages ask for its token once.")
+	}
+	if cfg.share != "" {
+		stop, err := startSharing(ctx, cfg.share, ln.Addr(), log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
+	return tracker.New(cfg.options).Serve(ctx, ln)
+}
+
+// parseServe parses serve's flags and environment. A bad one prints why
+// and the usage to stderr and returns errUsage; -h prints the help to
+// stdout and returns errHelp.
+func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var out bytes.Buffer // the flag package's complaints and usage
+	fl.SetOutput(&out)
+	cfg := &serveConfig{}
+	o := &cfg.options
+	addr := fl.String("addr", ":8080", "`address` to listen on (host:port; port 0 picks a free one)")
+	level := fl.String("log-level", "info", "log `level`: debug (logs every request), info, warn or error")
+	fl.StringVar(&cfg.share, "share", "", "also seed the files directly in this `folder` from this process\n(as tabswarm seed does)")
+	fl.StringVar(&o.Token, "token", "", "make the tracker private: pages and peers need this `token` for /ws and /api\n(pages ask once and remember it; native peers pass it along)")
+	origins := &listFlag{split: true}
+	fl.Var(origins, "allow-origin", "also let pages from this `origin` open /ws (repeatable; a host[:port]\npattern like \"*.lan:8080\", or scheme://host; the tracker's own host always may)")
+	certFile := fl.String("tls-cert", "", "serve HTTPS with this PEM certificate `file` (needs --tls-key); pages then\nget crypto.subtle and hash faster")
+	keyFile := fl.String("tls-key", "", "PEM private key `file` for --tls-cert")
+	ice := &listFlag{}
+	fl.Var(ice, "ice-server", "a STUN or TURN `server` pages use when peers are not on one LAN (repeatable):\nstun:HOST[:PORT] or USER:CREDENTIAL@turn:HOST[:PORT][?transport=tcp]")
+	fl.IntVar(&o.MaxPeers, "max-peers", 10000, "most WebSocket connections at once (`n`)")
+	fl.IntVar(&o.MaxConnsPerIP, "max-conns-per-ip", 64, "most WebSocket connections from one address (`n`; every tab is one)")
+	fl.IntVar(&o.HTTPRate, "http-rate", 1200, "most plain HTTP requests per minute from one address (`n`)")
+	fl.Usage = func() {
+		fmt.Fprint(fl.Output(), serveHelp)
+		printFlags(fl.Output(), fl)
+	}
+	usageErr := func(format string, a ...any) (*serveConfig, error) {
+		fmt.Fprintf(stderr, "tabswarm serve: "+format+"\n", a...)
+		return nil, errUsage
+	}
+	if err := applyEnv(fl, getenv); err != nil {
+		return usageErr("%v", err)
+	}
+	if err := fl.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			stdout.Write(out.Bytes())
+			return nil, errHelp
+		}
+		stderr.Write(out.Bytes())
+		return nil, errUsage
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "tabswarm serve: unexpected argument %q\n", fl.Arg(0))
+		fl.SetOutput(stderr)
+		fl.Usage()
+		return nil, errUsage
+	}
+	cfg.addr = *addr
+	if err := cfg.level.UnmarshalText([]byte(*level)); err != nil {
+		return usageErr("bad --log-level %q", *level)
+	}
+	for _, p := range origins.vals {
+		if err := tracker.CheckOriginPattern(p); err != nil {
+			return usageErr("--allow-origin: %v", err)
+		}
+	}
+	o.AllowOrigins = origins.vals
+	for _, s := range ice.vals {
+		srv, err := tracker.ParseICEServer(s)
+		if err != nil {
+			return usageErr("--ice-server: %v", err)
+		}
+		o.ICEServers = append(o.ICEServers, srv)
+	}
+	if o.MaxPeers < 1 || o.MaxConnsPerIP < 1 || o.HTTPRate < 1 {
+		return usageErr("--max-peers, --max-conns-per-ip and --http-rate must be at least 1")
+	}
+	switch {
+	case (*certFile == "") != (*keyFile == ""):
+		return usageErr("--tls-cert and --tls-key go together")
+	case *certFile != "":
+		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return usageErr("loading the TLS certificate: %v", err)
+		}
+		cfg.tls = &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS12,
+			NextProtos:   []string{"http/1.1"}, // WebSockets upgrade over HTTP/1.1
+		}
+	}
+	return cfg, nil
 }

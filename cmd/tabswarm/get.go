@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"tabswarm/swarm"
+	"tabswarm/swarm/filestore"
+)
+
+// lookupTimeout is how long get keeps asking the tracker for a digest no
+// peer holds before it gives up with swarm.ErrNoPeers. Tests shorten it.
+var lookupTimeout = 15 * time.Second
+
+// errInterrupted means the command was stopped (SIGINT or SIGTERM) before
+// it finished.
+var errInterrupted = errors.New("interrupted")
+
+// get downloads one file; see its usage.
+func get(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("get", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	trackerFlag := fl.String("tracker", "", "tracker `URL`: http://host:port (or ws://host:port/ws); a share link names its own")
+	out := fl.String("o", "", "save to `PATH` (a file, or an existing folder); default: the file's name in the current folder")
+	seedAfter := fl.Bool("seed", false, "keep seeding the file once it is complete, until interrupted")
+	verbose := fl.Bool("v", false, "log connections and peers")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, `usage: tabswarm get DIGEST|LINK|FILE.p2t [--tracker URL] [-o PATH] [--seed]
+
+Downloads a file into PATH.part beside its target, keeping its progress in
+PATH.part.json, and renames it into place once every chunk is verified. Run
+the same command again after an interruption to resume. It never overwrites
+an existing file; a file already there with the same content counts as done.
+On success it prints the saved file's path.
+
+flags:
+`)
+		fl.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fl, args)
+	if err != nil {
+		return flagError(err)
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "tabswarm get: need exactly one DIGEST, LINK or FILE.p2t")
+		fl.Usage()
+		return errUsage
+	}
+	src, err := parseSource(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "tabswarm get:", err)
+		return errUsage
+	}
+	if *trackerFlag != "" {
+		src.tracker = *trackerFlag
+	}
+	if src.tracker == "" {
+		fmt.Fprintln(stderr, "tabswarm get: need --tracker URL")
+		return errUsage
+	}
+	tr, err := parseTracker(src.tracker)
+	if err != nil {
+		fmt.Fprintln(stderr, "tabswarm get:", err)
+		return errUsage
+	}
+
+	lib := &downloads{Library: filestore.New("."), out: *out}
+	defer lib.Close()
+	if src.manifest != nil {
+		// Claim the target before going online, so that a bad -o fails
+		// at once.
+		if _, err := lib.Open(ctx, src.manifest); err != nil {
+			return err
+		}
+	}
+	return runPeer(ctx, tr, lib, cliLogger(stderr, *verbose), func(ctx context.Context, node *swarm.Node) error {
+		m := src.manifest
+		if s, ok := node.File(src.digest); !ok || s.State != swarm.StateSeeding {
+			got, err := lookup(ctx, node, src.digest, stderr)
+			if err != nil {
+				return err
+			}
+			if m == nil {
+				m = got
+			}
+		}
+		path, err := follow(ctx, node, lib, m, newProgress(stderr, filepath.Base(targetPath(*out, m))))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, path)
+		if *seedAfter {
+			fmt.Fprintln(stderr, "seeding; press Ctrl-C to stop")
+			<-ctx.Done()
+		}
+		return nil
+	})
+}
+
+// source is what get was asked for.
+type source struct {
+	digest   swarm.Hash
+	manifest *swarm.Manifest // from a .p2t file
+	tracker  string          // from a share link
+}
+
+// parseSource reads a digest, a share link (http://host:port/#DIGEST, whose
+// origin is the tracker) or the path of a .p2t manifest file.
+func parseSource(arg string) (source, error) {
+	if d, err := swarm.ParseDigest(arg); err == nil {
+		return source{digest: d}, nil
+	}
+	if strings.Contains(arg, "://") {
+		u, err := url.Parse(arg)
+		if err != nil {
+			return source{}, fmt.Errorf("bad share link %q: %v", arg, err)
+		}
+		d, err := swarm.ParseDigest(u.Fragment)
+		if err != nil {
+			return source{}, fmt.Errorf("share link %q does not end in #DIGEST", arg)
+		}
+		return source{digest: d, tracker: u.Scheme + "://" + u.Host}, nil
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return source{}, fmt.Errorf("%q is neither a 64-hex-digit digest, a share link, nor a .p2t file", arg)
+		}
+		return source{}, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, swarm.MaxManifestBytes+1))
+	if err != nil {
+		return source{}, err
+	}
+	m, err := swarm.ParseManifest(raw, swarm.Hash{})
+	if err != nil {
+		return source{}, fmt.Errorf("%s: %w", arg, err)
+	}
+	return source{digest: m.Digest, manifest: m}, nil
+}
+
+// lookup asks the tracker for d until some peer holds it, for at most
+// lookupTimeout, and joins its swarm.
+func lookup(ctx context.Context, node *swarm.Node, d swarm.Hash, stderr io.Writer) (*swarm.Manifest, error) {
+	deadline := time.Now().Add(lookupTimeout)
+	for said := false; ; said = true {
+		m, err := node.Get(ctx, d)
+		switch {
+		case err == nil:
+			return m, nil
+		case ctx.Err() != nil:
+			return nil, errInterrupted
+		case !errors.Is(err, swarm.ErrNoPeers):
+			return nil, err
+		case time.Now().After(deadline):
+			return nil, fmt.Errorf("%w: the tracker knows no peer holding %s (asked for %s)", swarm.ErrNoPeers, d, lookupTimeout)
+		case !said:
+			fmt.Fprintf(stderr, "no peer has %s yet; asking again for up to %s\n", d, lookupTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errInterrupted
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// follow shows m's download until it is complete, then moves it into place
+// and returns its path.
+func follow(ctx context.Context, node *swarm.Node, lib *downloads, m *swarm.Manifest, p *progress) (string, error) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s, ok := node.File(m.Digest)
+		if !ok {
+			return "", fmt.Errorf("%s: %w", m.Digest, swarm.ErrNotFound)
+		}
+		p.update(time.Now(), m, s)
+		switch s.State {
+		case swarm.StateSeeding:
+			p.end()
+			return lib.Finish(m.Digest)
+		case swarm.StateError:
+			p.end()
+			return "", lib.failure(s.Error)
+		}
+		select {
+		case <-ctx.Done():
+			p.end()
+			return "", fmt.Errorf("%w with %d of %d chunks saved; run the same command again to resume", errInterrupted, s.Have, s.Chunks)
+		case <-tick.C:
+		}
+	}
+}
+
+// downloads is get's Library: the file it fetches goes to the target the
+// command line names, and the first failed write is kept so that get can
+// exit with the matching code.
+type downloads struct {
+	*filestore.Library
+	out string // -o; "" for the file's own name in the current folder
+
+	mu       sync.Mutex
+	opened   map[swarm.Hash]swarm.Chunks
+	writeErr error // the first failed write
+}
+
+// Open implements swarm.Library. For a target that already exists it
+// hashes that file and treats it as done if it is m's content.
+func (l *downloads) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, error) {
+	l.mu.Lock()
+	c := l.opened[m.Digest]
+	l.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	target := targetPath(l.out, m)
+	if _, err := os.Stat(target); err == nil {
+		have, err := l.Share(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		if have.Digest != m.Digest {
+			return nil, fmt.Errorf("%s already exists with other content; move it away or choose another name with -o", target)
+		}
+	}
+	dl, err := l.Download(m, target)
+	if err != nil {
+		return nil, fmt.Errorf("saving to %s: %w", target, err)
+	}
+	c = watchedChunks{dl, l}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.opened == nil {
+		l.opened = make(map[swarm.Hash]swarm.Chunks)
+	}
+	l.opened[m.Digest] = c
+	return c, nil
+}
+
+// failure returns the error a download stopped with: the failed write,
+// or else the engine's message.
+func (l *downloads) failure(msg string) error {
+	l.mu.Lock()
+	err := l.writeErr
+	l.mu.Unlock()
+	switch {
+	case err == nil:
+		return errors.New(msg)
+	case errors.Is(err, swarm.ErrQuota):
+		return fmt.Errorf("disk full; free some space and run the same command again to resume: %w", err)
+	}
+	return err
+}
+
+// watchedChunks records the first failed write of its downloads.
+type watchedChunks struct {
+	swarm.Chunks
+	lib *downloads
+}
+
+// WriteChunk implements swarm.Chunks.
+func (c watchedChunks) WriteChunk(ctx context.Context, i int, data []byte) error {
+	err := c.Chunks.WriteChunk(ctx, i, data)
+	if err != nil {
+		c.lib.mu.Lock()
+		if c.lib.writeErr == nil {
+			c.lib.writeErr = err
+		}
+		c.lib.mu.Unlock()
+	}
+	return err
+}
+
+// targetPath is where m is saved: out, or m's name inside out when out is a
+// folder, or m's name in the current folder when out is empty.
+func targetPath(out string, m *swarm.Manifest) string {
+	name := safeName(m)
+	if out == "" {
+		return name
+	}
+	if strings.HasSuffix(out, string(filepath.Separator)) || strings.HasSuffix(out, "/") {
+		return filepath.Join(out, name)
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return filepath.Join(out, name)
+	}
+	return out
+}
+
+// safeName is m's name reduced to a plain file name: no folders, no control
+// characters, and never empty, "." or ".."; the digest stands in then.
+func safeName(m *swarm.Manifest) string {
+	name := m.Name
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, name))
+	if name == "" || name == "." || name == ".." {
+		return m.Digest.String()[:16]
+	}
+	return name
+}

@@ -1,0 +1,164 @@
+// The tracker's /stats page: keeps the server-rendered statistics live from
+// /api/stats/events. Every string from the tracker goes in with
+// textContent, never as markup. A private tracker's token is the one the
+// app keeps in localStorage under "tabswarm.token"; this page asks for it
+// when there is none or it is wrong, and remembers it likewise.
+"use strict";
+
+(() => {
+  const tokenKey = "tabswarm.token";
+  const $ = (sel) => document.querySelector(sel);
+  let source = null;
+  let poll = null;
+  let memToken = ""; // when localStorage is unavailable
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+
+  function bytes(n) {
+    const units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if (n < 1024) return n + " B";
+    let i = -1;
+    do { n /= 1024; i++; } while (n >= 1024 && i < units.length - 1);
+    return n.toFixed(1) + " " + units[i];
+  }
+
+  function uptime(s) {
+    s = Math.floor(s);
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    return (h ? h + "h" : "") + (h || m ? m + "m" : "") + (s % 60) + "s";
+  }
+
+  function swarm(s) {
+    const sec = el("section", "swarm");
+    sec.dataset.testid = "swarm";
+    sec.append(el("h2", "name", s.name));
+    const meta = el("p", "meta");
+    const code = el("code", "", s.short_digest);
+    code.title = s.digest;
+    meta.append(el("span", "", bytes(s.size)), " · ", code, " · ",
+      el("span", "", s.seeders + " seeders"), " · ", el("span", "", s.leechers + " leechers"));
+    sec.append(meta);
+    const table = el("table");
+    const head = el("tr");
+    for (const h of ["Peer", "Progress", "Chunks", "Up", "Down"]) head.append(el("th", "", h));
+    table.append(el("thead"));
+    table.tHead.append(head);
+    const body = el("tbody");
+    for (const p of s.peers) {
+      const tr = el("tr");
+      const bar = el("progress");
+      bar.max = 1;
+      bar.value = p.progress;
+      const prog = el("td");
+      prog.append(bar, " " + Math.round(100 * p.progress) + "%");
+      const id = el("td");
+      id.append(el("code", "", p.id));
+      tr.append(id, prog, el("td", "", p.have + "/" + s.chunks), el("td", "", bytes(p.uploaded)), el("td", "", bytes(p.downloaded)));
+      body.append(tr);
+    }
+    table.append(body);
+    sec.append(table);
+    return sec;
+  }
+
+  function render(st) {
+    $("#uptime").textContent = uptime(st.uptime_seconds);
+    $("#peers").textContent = String(st.peers);
+    $("#swarm-count").textContent = String(st.swarm_count);
+    $("#rate").textContent = st.messages_per_second.toFixed(1);
+    $("#uploaded").textContent = bytes(st.bytes_uploaded);
+    $("#downloaded").textContent = bytes(st.bytes_downloaded);
+    const main = $("#swarms");
+    if (!st.swarms.length) {
+      main.replaceChildren(el("p", "empty", "No swarms yet."));
+    } else {
+      main.replaceChildren(...st.swarms.map(swarm));
+    }
+  }
+
+  function token() {
+    try { return localStorage.getItem(tokenKey) || memToken; } catch { return memToken; }
+  }
+
+  function askToken(message) {
+    stop();
+    $("#live").textContent = "private tracker";
+    $("#token-form").hidden = false;
+    $("#token-error").textContent = message || "";
+    $("#token-input").focus();
+  }
+
+  function stop() {
+    if (source) source.close();
+    if (poll) clearInterval(poll);
+    source = null;
+    poll = null;
+  }
+
+  // check asks /api/stats once; on success it renders and goes live.
+  async function check() {
+    const headers = token() ? { Authorization: "Bearer " + token() } : {};
+    let resp;
+    try {
+      resp = await fetch("api/stats", { headers, cache: "no-store" });
+    } catch {
+      $("#live").textContent = "tracker unreachable; retrying";
+      setTimeout(check, 5000);
+      return;
+    }
+    if (resp.status === 401) {
+      askToken(token() ? "That token is wrong." : "");
+      return;
+    }
+    if (!resp.ok) {
+      $("#live").textContent = "tracker answered " + resp.status + "; retrying";
+      setTimeout(check, 5000);
+      return;
+    }
+    $("#token-form").hidden = true;
+    render(await resp.json());
+    live();
+  }
+
+  // live follows the event stream, or polls when the stream fails.
+  function live() {
+    stop();
+    const q = token() ? "?token=" + encodeURIComponent(token()) : "";
+    source = new EventSource("api/stats/events" + q);
+    source.addEventListener("stats", (ev) => {
+      $("#live").textContent = "live";
+      render(JSON.parse(ev.data));
+    });
+    source.onerror = () => {
+      if (source && source.readyState === EventSource.CLOSED) {
+        stop();
+        $("#live").textContent = "polling";
+        poll = setInterval(async () => {
+          try {
+            const resp = await fetch("api/stats", { headers: token() ? { Authorization: "Bearer " + token() } : {}, cache: "no-store" });
+            if (resp.status === 401) return askToken("The token changed.");
+            if (resp.ok) render(await resp.json());
+          } catch {
+            $("#live").textContent = "tracker unreachable";
+          }
+        }, 3000);
+      } else {
+        $("#live").textContent = "reconnecting";
+      }
+    };
+  }
+
+  $("#token-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    memToken = $("#token-input").value.trim();
+    try { localStorage.setItem(tokenKey, memToken); } catch { /* private mode: ask again next time */ }
+    check();
+  });
+
+  check();
+})();

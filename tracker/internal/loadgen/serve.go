@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+
+	"tabswarm/tracker"
+)
+
+// serveChild runs the tracker under test in this process, on 127.0.0.1:0,
+// with its caps lifted for n clients; it prints "addr HOST:PORT" and serves
+// until stdin closes (the parent exits or is done). Its memory is then the
+// tracker's alone, apart from the Go runtime's baseline.
+func serveChild(n int) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	tr := tracker.New(tracker.Options{
+		MaxPeers:     n + 64,
+		MessageRate:  1e6,
+		MessageBurst: 1e6,
+		// The per-address connection cap stays at its default: clients
+		// spread over many 127.x.y.z source addresses instead.
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		cancel()
+	}()
+	fmt.Printf("addr %s\n", ln.Addr())
+	return tr.Serve(ctx, ln)
+}
