@@ -18,6 +18,12 @@ async function boot() {
     setStatus("This browser cannot run tabswarm (no WebAssembly).", true);
     return;
   }
+  try {
+    window.tabswarmConfig = await loadConfig();
+  } catch (err) {
+    setStatus(err.message, true);
+    return;
+  }
   const go = new Go();
   const ready = new Promise((resolve) => addEventListener("tabswarm-ready", resolve, { once: true }));
   addEventListener("tabswarm-error", (e) => setStatus("Storage unavailable: " + e.detail, true));
@@ -41,6 +47,24 @@ async function boot() {
   showStorage();
   const d = location.hash.slice(1);
   if (d) get(d);
+}
+
+// loadConfig asks the tracker for its settings. A private tracker answers
+// 401 until the page sends its token, which is asked for once and kept.
+async function loadConfig() {
+  for (;;) {
+    const token = localStorage.getItem("tabswarm.token") || "";
+    const r = await fetch("api/config", { headers: token ? { Authorization: "Bearer " + token } : {} });
+    if (r.status === 401) {
+      const t = prompt(token ? "That token was refused. Enter this tracker's access token:" : "This tracker is private. Enter its access token:");
+      if (t === null) throw new Error("This tracker is private: reload and enter its access token.");
+      localStorage.setItem("tabswarm.token", t.trim());
+      continue;
+    }
+    if (!r.ok) throw new Error("Cannot read the tracker's settings (HTTP " + r.status + ").");
+    const c = await r.json();
+    return { token, iceServers: c.ice_servers || [] };
+  }
 }
 
 function wire() {

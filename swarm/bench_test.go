@@ -4,6 +4,13 @@ package swarm_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -36,4 +43,69 @@ func BenchmarkNativeTransfer(b *testing.B) {
 		}
 		cancel()
 	}
+}
+
+// BenchmarkNative1GiB is issue 6's native-to-native figure: a 1 GiB file
+// from one node to a fresh one, both on in-memory stores (MemLibrary), over
+// pion between host candidates on this machine's interface. Each run's
+// leecher stops before the next starts, so every run has one source. It
+// measures TABSWARM_BENCH_RUNS times (default 3) within one b.N and prints
+// the median, min and max MB/s; run it with -benchtime 1x.
+func BenchmarkNative1GiB(b *testing.B) {
+	const size = 1 << 30
+	url := startTracker(b)
+	data := make([]byte, size)
+	rand.NewChaCha8([32]byte{6}).Read(data)
+	seedLib := new(swarm.MemLibrary)
+	m := seedBytes(b, seedLib, "bench-1GiB.bin", data)
+	data = nil
+	startNode(b, url, seedLib)
+	waitAnnounced(b, url, m.Digest)
+
+	var mbps []float64
+	for range benchRuns() {
+		ctx, cancel := context.WithCancel(context.Background())
+		n := swarm.NewNode(swarm.Options{Tracker: url, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		done := make(chan struct{})
+		go func() { defer close(done); n.Run(ctx) }()
+		start := time.Now()
+		gctx, gcancel := context.WithTimeout(ctx, 10*time.Minute)
+		if _, err := n.Get(gctx, m.Digest); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if s, _ := n.File(m.Digest); s.State == swarm.StateSeeding {
+				break
+			}
+			if gctx.Err() != nil {
+				b.Fatal("no complete file within 10 minutes")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		mbps = append(mbps, size/1e6/time.Since(start).Seconds())
+		gcancel()
+		cancel()
+		<-done
+	}
+	slices.Sort(mbps)
+	fmt.Printf("native to native 1GiB (memory store): median %s MB/s (min %s, max %s, %d runs)\n",
+		num(mbps[len(mbps)/2]), num(mbps[0]), num(mbps[len(mbps)-1]), len(mbps))
+	b.ReportMetric(mbps[len(mbps)/2], "MB/s")
+}
+
+// benchRuns is how many times a figure is measured: TABSWARM_BENCH_RUNS,
+// default 3.
+func benchRuns() int {
+	if n, err := strconv.Atoi(os.Getenv("TABSWARM_BENCH_RUNS")); err == nil && n > 0 {
+		return n
+	}
+	return 3
+}
+
+// num formats v with one decimal, or none from 100 on.
+func num(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
 }

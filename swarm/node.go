@@ -30,6 +30,8 @@ type Options struct {
 	// ICEServers are STUN or TURN servers for peers on different networks.
 	// None are needed on a LAN.
 	ICEServers []webrtc.ICEServer
+	// Token is a private tracker's access token; empty for an open one.
+	Token string
 	// QueryInterval is how often a file that still misses chunks asks the
 	// tracker for more peers. Zero: 5 seconds.
 	QueryInterval time.Duration
@@ -76,6 +78,7 @@ func NewNode(opts Options) *Node {
 	}
 	n.client = signaling.NewClient(opts.Tracker, signaling.Options{
 		Logger:    opts.Logger,
+		Token:     opts.Token,
 		OnConnect: n.announceAll,
 	})
 	return n
@@ -222,6 +225,7 @@ func (n *Node) file(d Hash) *file {
 // the tracker for more peers.
 func (n *Node) manage(ctx context.Context, f *file) {
 	announced, withManifest := -1, true
+	var sent int64
 	var last time.Time
 	query := time.NewTicker(n.opts.QueryInterval)
 	defer query.Stop()
@@ -235,12 +239,13 @@ func (n *Node) manage(ctx context.Context, f *file) {
 	for {
 		s := f.stats.Load()
 		complete := s.Have == s.Chunks
-		if s.Have != announced && (complete || time.Since(last) >= announceInterval) {
+		changed := s.Have != announced || (s.Sent != sent && time.Since(last) >= reportInterval)
+		if changed && (complete || time.Since(last) >= announceInterval) {
 			if err := n.client.WaitConnected(ctx); err != nil {
 				return
 			}
 			if err := n.announce(ctx, f, withManifest); err == nil {
-				announced, withManifest, last = s.Have, false, time.Now()
+				announced, sent, withManifest, last = s.Have, s.Sent, false, time.Now()
 			}
 		}
 		select {
@@ -255,12 +260,19 @@ func (n *Node) manage(ctx context.Context, f *file) {
 	}
 }
 
-// announceInterval spaces out the announces of a file being downloaded.
-const announceInterval = 2 * time.Second
+// announceInterval spaces out the announces of a file being downloaded;
+// reportInterval those that only update the byte counters.
+const (
+	announceInterval = 2 * time.Second
+	reportInterval   = 10 * time.Second
+)
 
 func (n *Node) announce(ctx context.Context, f *file, withManifest bool) error {
 	s := f.stats.Load()
-	msg := signaling.Message{Type: signaling.TypeAnnounce, Digest: s.Digest, Have: s.Have, Complete: s.Have == s.Chunks}
+	msg := signaling.Message{
+		Type: signaling.TypeAnnounce, Digest: s.Digest, Have: s.Have, Complete: s.Have == s.Chunks,
+		Uploaded: s.Sent, Downloaded: s.Received,
+	}
 	if withManifest {
 		raw, err := json.Marshal(f.m)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -16,9 +17,10 @@ import (
 
 // Connection set-up bounds.
 const (
-	gatherTimeout  = 3 * time.Second  // ICE gathering before the SDP goes out anyway
-	connectTimeout = 20 * time.Second // offer sent to data channel open
-	maxSessions    = 256              // peer connections being set up or open
+	gatherTimeout   = 3 * time.Second  // ICE gathering before the SDP goes out anyway
+	connectTimeout  = 20 * time.Second // offer sent to data channel open
+	maxSessions     = 256              // peer connections being set up or open
+	disconnectGrace = 2 * time.Second  // ICE disconnected this long ends a session
 )
 
 // labelPrefix starts the label of every data channel; the file's digest
@@ -34,6 +36,7 @@ type rtcSession struct {
 	pc     *webrtc.PeerConnection
 	opened chan struct{}
 	once   sync.Once
+	t      atomic.Pointer[channelTransport] // the file's channel, once known
 }
 
 func newSessionID() string {
@@ -57,6 +60,11 @@ func (n *Node) endSession(s *rtcSession) {
 	n.mu.Lock()
 	delete(n.sessions, s.id)
 	n.mu.Unlock()
+	// A browser closing its peer connection closes the data channels
+	// without a close event, so end the transport here.
+	if t := s.t.Load(); t != nil {
+		t.shut()
+	}
 	s.pc.Close()
 }
 
@@ -148,6 +156,7 @@ func (n *Node) watch(ctx context.Context, s *rtcSession, dc *webrtc.DataChannel,
 	// The transport takes messages from the start: the far end may send its
 	// hello before our open event fires.
 	t := newChannelTransport(dc)
+	s.t.Store(t)
 	open := func() {
 		s.once.Do(func() {
 			close(s.opened)
@@ -167,8 +176,17 @@ func (n *Node) watch(ctx context.Context, s *rtcSession, dc *webrtc.DataChannel,
 		open()
 	}
 	s.pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed {
+		switch st {
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			n.endSession(s)
+		case webrtc.PeerConnectionStateDisconnected:
+			// A closed tab may vanish without a goodbye: ICE notices the
+			// silence within seconds. Give a brief glitch a moment to heal.
+			time.AfterFunc(disconnectGrace, func() {
+				if s.pc.ConnectionState() == webrtc.PeerConnectionStateDisconnected {
+					n.endSession(s)
+				}
+			})
 		}
 	})
 	go func() {

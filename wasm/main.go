@@ -23,6 +23,8 @@ import (
 	"strings"
 	"syscall/js"
 
+	"github.com/pion/webrtc/v4"
+
 	"tabswarm/swarm"
 )
 
@@ -40,7 +42,8 @@ func main() {
 			js.ValueOf(map[string]any{"detail": err.Error()})))
 		select {}
 	}
-	node := swarm.NewNode(swarm.Options{Tracker: trackerURL(), Library: lib, Logger: log})
+	token, ice := config()
+	node := swarm.NewNode(swarm.Options{Tracker: trackerURL(), Library: lib, Logger: log, Token: token, ICEServers: ice})
 	b := newBridge(node, lib, log)
 	js.Global().Set("tabswarm", b.export())
 	js.Global().Call("dispatchEvent", js.Global().Get("Event").New("tabswarm-ready"))
@@ -57,6 +60,39 @@ func trackerURL() string {
 		scheme = "wss://"
 	}
 	return scheme + loc.Get("host").String() + "/ws"
+}
+
+// config reads what the page learnt from the tracker's /api/config before
+// starting the peer: the access token of a private tracker, and STUN or
+// TURN servers.
+func config() (token string, ice []webrtc.ICEServer) {
+	c := js.Global().Get("tabswarmConfig")
+	if c.Type() != js.TypeObject {
+		return "", nil
+	}
+	if t := c.Get("token"); t.Type() == js.TypeString {
+		token = t.String()
+	}
+	servers := c.Get("iceServers")
+	if servers.Type() != js.TypeObject {
+		return token, nil
+	}
+	for i := range servers.Length() {
+		s := servers.Index(i)
+		var srv webrtc.ICEServer
+		urls := s.Get("urls")
+		for j := range urls.Length() {
+			srv.URLs = append(srv.URLs, urls.Index(j).String())
+		}
+		if u := s.Get("username"); u.Type() == js.TypeString {
+			srv.Username = u.String()
+		}
+		if c := s.Get("credential"); c.Type() == js.TypeString {
+			srv.Credential = c.String()
+		}
+		ice = append(ice, srv)
+	}
+	return token, ice
 }
 
 // consoleWriter sends log lines to the browser console.
