@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"tabswarm/swarm"
+	"tabswarm/swarm/filestore"
+)
+
+// startNative runs a native peer (pion outside the browser, file-backed
+// store) against the test's tracker until the test ends.
+func (e *env) startNative(tb testing.TB, name string, lib *filestore.Library) *swarm.Node {
+	tb.Helper()
+	logger := slog.New(slog.NewTextHandler(e.log.writer(name), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	n := swarm.NewNode(swarm.Options{Tracker: "ws://" + e.trackerAddr(tb) + "/ws", Library: lib, Logger: logger})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.Run(ctx)
+	}()
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		lib.Close()
+	})
+	wctx, wcancel := context.WithTimeout(ctx, stepTimeout)
+	defer wcancel()
+	if err := n.WaitConnected(wctx); err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	return n
+}
+
+// TestNativeInterop is issue 4's e2e: a native peer seeds and a browser
+// downloads, then a browser seeds and a native peer downloads. Both results
+// are byte-identical.
+func TestNativeInterop(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+
+	t.Run("native-seeds-browser-gets", func(t *testing.T) {
+		f := makeFile(t, dir, "from-native.bin", 3<<20+17)
+		lib := filestore.New(t.TempDir())
+		seeder := e.startNative(t, "native-seeder", lib)
+		m, err := lib.Share(context.Background(), f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Digest.String() != f.digest {
+			t.Fatalf("native digest %s, want %s", m.Digest, f.digest)
+		}
+		if _, err := seeder.Add(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		e.waitListed(t, f.digest)
+		bob := e.newPerson(t, "bob", "/")
+		bob.get(t, f.digest, f.digest, f.size)
+		checkSaved(t, "bob", f, bob.save(t, f.digest, f.size))
+	})
+
+	t.Run("browser-seeds-native-gets", func(t *testing.T) {
+		f := makeFile(t, dir, "from-browser.bin", 2<<20+5)
+		alice := e.newPerson(t, "alice", "/")
+		if d := alice.share(t, f.path); d != f.digest {
+			t.Fatalf("page digest %s, want %s", d, f.digest)
+		}
+		e.waitListed(t, f.digest)
+		lib := filestore.New(t.TempDir())
+		getter := e.startNative(t, "native-getter", lib)
+		d, _ := swarm.ParseDigest(f.digest)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if _, err := getter.Get(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		err := poll(ctx, 2*time.Minute, 50*time.Millisecond, func(context.Context) (bool, error) {
+			s, _ := getter.File(d)
+			return s.State == swarm.StateSeeding, nil
+		})
+		if err != nil {
+			s, _ := getter.File(d)
+			t.Fatalf("native download: %v (state %s, %d/%d chunks)", err, s.State, s.Have, s.Chunks)
+		}
+		path, err := lib.Finish(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		want, _ := os.ReadFile(f.path)
+		wantSum := sha256.Sum256(want)
+		if hex.EncodeToString(sum[:]) != hex.EncodeToString(wantSum[:]) {
+			t.Fatalf("native download differs: sha256 %x, want %x", sum, wantSum)
+		}
+	})
+}
+
+// waitListed waits until the tracker lists a holder of digest.
+func (e *env) waitListed(tb testing.TB, digest string) {
+	tb.Helper()
+	api := "http://" + e.trackerAddr(tb) + "/api/files/" + digest
+	err := poll(context.Background(), stepTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
+		resp, err := http.Get(api)
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		tb.Fatalf("the tracker never listed %s: %v", digest, err)
+	}
+}
