@@ -50,20 +50,27 @@ const (
 type env struct {
 	tb      testing.TB
 	log     *safeLog
-	base    string          // http://tabswarm.test:PORT, no trailing slash
+	base    string // http://tabswarm.test:PORT, no trailing slash
+	tracker *trackerServer
 	browser context.Context // first chromedp context: owns the Chromium process
 }
 
 // newEnv starts a tracker and a browser for tb; both stop in tb's cleanup.
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
+	return newEnvWith(tb, tracker.Options{})
+}
+
+// newEnvWith is newEnv with a tracker configured by opts.
+func newEnvWith(tb testing.TB, opts tracker.Options) *env {
+	tb.Helper()
 	exe := chromiumPath(tb)
 	requireBuild(tb)
 
 	lg := newSafeLog(tb)
 	e := &env{tb: tb, log: lg}
-	port := startTracker(tb, lg)
-	e.base = fmt.Sprintf("http://%s:%d", appHost, port)
+	e.tracker = startTracker(tb, lg, opts)
+	e.base = fmt.Sprintf("http://%s:%d", appHost, e.tracker.port)
 	e.browser = startBrowser(tb, lg, exe)
 	return e
 }
@@ -101,16 +108,39 @@ func requireBuild(tb testing.TB) {
 	}
 }
 
-// startTracker serves a real tracker on 127.0.0.1:0 and returns its port.
-func startTracker(tb testing.TB, lg *safeLog) int {
-	tb.Helper()
-	logger := slog.New(slog.NewTextHandler(lg.writer("tracker"), nil))
-	tr := tracker.New(tracker.Options{Logger: logger})
+// trackerServer is the test's tracker, which a test may restart on the
+// same port.
+type trackerServer struct {
+	tb   testing.TB
+	log  *safeLog
+	opts tracker.Options
+	port int
+	stop func()
+}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// startTracker serves a real tracker on 127.0.0.1:0 until tb ends.
+func startTracker(tb testing.TB, lg *safeLog, opts tracker.Options) *trackerServer {
+	tb.Helper()
+	ts := &trackerServer{tb: tb, log: lg, opts: opts}
+	ts.start()
+	tb.Cleanup(func() { ts.stop() })
+	return ts
+}
+
+// start serves on ts.port (0: any free loopback port).
+func (ts *trackerServer) start() {
+	tb := ts.tb
+	tb.Helper()
+	logger := slog.New(slog.NewTextHandler(ts.log.writer("tracker"), nil))
+	opts := ts.opts
+	opts.Logger = logger
+	tr := tracker.New(opts)
+
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", ts.port))
 	if err != nil {
 		tb.Fatalf("listen on loopback: %v", err)
 	}
+	ts.port = ln.Addr().(*net.TCPAddr).Port
 	srv := &http.Server{
 		Handler:           tr.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -118,7 +148,7 @@ func startTracker(tb testing.TB, lg *safeLog) int {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	tb.Cleanup(func() {
+	ts.stop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
@@ -128,10 +158,18 @@ func startTracker(tb testing.TB, lg *safeLog) int {
 			tb.Errorf("tracker server: %v", err)
 		}
 		if err := tr.Close(); err != nil {
-			lg.logf("tracker close: %v", err)
+			ts.log.logf("tracker close: %v", err)
 		}
-	})
-	return ln.Addr().(*net.TCPAddr).Port
+		ts.stop = func() {}
+	}
+}
+
+// restart stops the tracker, dropping every WebSocket and forgetting every
+// swarm, waits pause, and starts a fresh one on the same port.
+func (ts *trackerServer) restart(pause time.Duration) {
+	ts.stop()
+	time.Sleep(pause)
+	ts.start()
 }
 
 // startBrowser starts one headless Chromium with a fresh profile and returns
