@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"tabswarm/swarm"
+	"tabswarm/swarm/swarmtest"
 	"tabswarm/tracker"
 )
 
@@ -185,30 +186,10 @@ func TestNodeGetUnknownDigest(t *testing.T) {
 	}
 }
 
-// lyingLibrary serves corrupted chunks.
-type lyingLibrary struct{ swarm.MemLibrary }
-
-type lyingChunks struct{ swarm.Chunks }
-
-func (l *lyingLibrary) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, error) {
-	c, err := l.MemLibrary.Open(ctx, m)
-	return lyingChunks{c}, err
-}
-
-func (c lyingChunks) ReadChunk(ctx context.Context, i int) ([]byte, error) {
-	b, err := c.Chunks.ReadChunk(ctx, i)
-	if err != nil {
-		return nil, err
-	}
-	b = bytes.Clone(b)
-	b[len(b)/2] ^= 0xff
-	return b, nil
-}
-
 func TestNodeDropsLyingPeer(t *testing.T) {
 	url := startTracker(t)
 	data := randomBytes(2<<20, 7)
-	liarLib := new(lyingLibrary)
+	liarLib := new(swarmtest.LyingLibrary)
 	m := seedBytes(t, &liarLib.MemLibrary, "f.bin", data)
 	liar := startNode(t, url, liarLib)
 	waitState(t, liar, m.Digest, swarm.StateSeeding, 5*time.Second)
