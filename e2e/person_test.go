@@ -73,6 +73,20 @@ func (e *env) newBlankPerson(tb testing.TB, name string) *person {
 	tb.Cleanup(func() { os.RemoveAll(dl) })
 
 	ctx, cancel := chromedp.NewContext(e.browser, chromedp.WithNewBrowserContext())
+	return e.attach(tb, name, ctx, cancel, dl)
+}
+
+// newTab opens an about:blank tab in p's browser context, so it shares p's
+// IndexedDB, as a second person named name; closing it closes that tab only.
+func (p *person) newTab(tb testing.TB, name string) *person {
+	tb.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx)
+	return p.env.attach(tb, name, ctx, cancel, p.dlRoot)
+}
+
+// attach opens the tab of ctx and sets up console forwarding and dialogs.
+func (e *env) attach(tb testing.TB, name string, ctx context.Context, cancel context.CancelFunc, dl string) *person {
+	tb.Helper()
 	p := &person{env: e, name: name, ctx: ctx, cancel: cancel, dlRoot: dl, dialogs: make(chan string, 8)}
 	tb.Cleanup(p.close)
 

@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkBrowser prints issue 6's browser figures, in an order where each
+// ratio's denominator is measured first: the raw data channel ceiling, tab
+// to tab, one seeder with three leechers, sharing 1 GiB, and load time.
+// Run it once, after make build:
+//
+//	go test -run '^$' -bench Browser -benchtime 1x -timeout 30m ./e2e
+//
+// Every run uses fresh browser contexts. TABSWARM_BENCH_RUNS sets the runs.
+func BenchmarkBrowser(b *testing.B) {
+	b.Setenv("TABSWARM_E2E_DEBUG", "0") // the peer's debug log costs time
+	b.Run("ceiling", func(b *testing.B) { benchCeiling(b, "ceiling 256MiB", 256<<20) })
+	b.Run("tab-to-tab", func(b *testing.B) { benchTabToTab(b, "tab-to-tab 256MiB", 256<<20, "ceiling 256MiB") })
+	b.Run("three-leechers", func(b *testing.B) { benchThreeLeechers(b, 64<<20) })
+	b.Run("share", func(b *testing.B) { benchShare(b, 1<<30) })
+	b.Run("load", benchLoad)
+}
+
+// benchTabToTab shares size bytes in one tab and has a fresh tab get it,
+// runs times: MB/s from pressing Get until the file is complete (every
+// chunk verified and stored), and the ratio to the figure named ceiling.
+func benchTabToTab(b *testing.B, name string, size int64, ceiling string) {
+	e := newEnv(b)
+	seeder := e.newPerson(b, "seeder", "/")
+	f := makeFile(b, b.TempDir(), fmt.Sprintf("random-%dMiB.bin", size>>20), size)
+	sharing := time.Now()
+	if d := seeder.share(b, f.path); d != f.digest {
+		b.Fatalf("page digest %s, native %s", d, f.digest)
+	}
+	b.Logf("shared %d MiB in %v", size>>20, time.Since(sharing).Round(time.Millisecond))
+	fig := &figure{name: name, unit: "MB/s"}
+	for i := range benchRuns() {
+		l := e.newPerson(b, fmt.Sprintf("leecher%d", i), "/")
+		start := l.pressGet(b, f.digest)
+		if !l.waitComplete(b, f.digest, size) {
+			b.FailNow()
+		}
+		fig.add(float64(size) / 1e6 / time.Since(start).Seconds())
+		l.close()
+	}
+	fig.print()
+	printRatio(name+" / ceiling", fig.median(), ceiling, ">= 0.90")
+}
+
+// benchThreeLeechers shares size bytes in one tab; runs times one fresh
+// leecher gets it alone, then runs times three fresh leechers press Get
+// together. It prints the one-leecher rate, the aggregate rate 3 x size /
+// time until the last is complete, and their ratio.
+func benchThreeLeechers(b *testing.B, size int64) {
+	e := newEnv(b)
+	seeder := e.newPerson(b, "seeder", "/")
+	f := makeFile(b, b.TempDir(), fmt.Sprintf("random-%dMiB.bin", size>>20), size)
+	if d := seeder.share(b, f.path); d != f.digest {
+		b.Fatalf("page digest %s, native %s", d, f.digest)
+	}
+	one := &figure{name: fmt.Sprintf("one leecher %dMiB", size>>20), unit: "MB/s"}
+	for i := range benchRuns() {
+		l := e.newPerson(b, fmt.Sprintf("alone%d", i), "/")
+		start := l.pressGet(b, f.digest)
+		if !l.waitComplete(b, f.digest, size) {
+			b.FailNow()
+		}
+		one.add(float64(size) / 1e6 / time.Since(start).Seconds())
+		l.close()
+	}
+	one.print()
+
+	three := &figure{name: fmt.Sprintf("three leechers %dMiB aggregate", size>>20), unit: "MB/s"}
+	for i := range benchRuns() {
+		var ls []*person
+		for j := range 3 {
+			l := e.newPerson(b, fmt.Sprintf("run%d-leecher%d", i, j), "/")
+			l.typeGet(b, f.digest)
+			ls = append(ls, l)
+		}
+		start := time.Now()
+		pressGetTogether(b, ls)
+		done := make(chan struct{}, len(ls))
+		for _, l := range ls {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				l.waitComplete(b, f.digest, size)
+			}()
+		}
+		for range ls {
+			<-done
+		}
+		if b.Failed() {
+			b.FailNow()
+		}
+		three.add(3 * float64(size) / 1e6 / time.Since(start).Seconds())
+		for _, l := range ls {
+			l.close()
+		}
+	}
+	three.print()
+	printRatio("three leechers / one leecher", three.median(), one.name, ">= 0.90")
+}
+
+// waitComplete polls every 20 ms until the row for digest is seeding, which
+// the page shows once every chunk is verified and stored. It fails on the
+// error state. Safe to call from several goroutines (it uses Errorf and
+// returns on failure, never FailNow).
+func (p *person) waitComplete(tb testing.TB, digest string, size int64) bool {
+	js := fmt.Sprintf(`(() => { const r = document.querySelector('%s[data-digest="%s"]'); return r ? r.dataset.state : ""; })()`, selFile, digest)
+	var state string
+	err := poll(p.ctx, sizeTimeout(size, 1e6), 20*time.Millisecond, func(ctx context.Context) (bool, error) {
+		s, err := evalJS[string](ctx, js)
+		state = s
+		return s == stateSeeding || s == stateError, err
+	})
+	if err != nil || state == stateError {
+		tb.Errorf("%s: download of %s ended in state %q: %v\n%s", p.name, digest, state, err, p.dump())
+		return false
+	}
+	return true
+}

@@ -1,0 +1,255 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Issue 6's swarm benefit: native peers (bin/tabswarm subprocesses), each in
+// a network namespace this benchmark makes, on one bridge in a hub
+// namespace where the tracker runs. The seeder's uplink is shaped with tc
+// tbf; leechers' links are not. Nothing touches the host's own network
+// namespace, and every namespace is deleted in cleanup, pass or fail.
+const (
+	shapedRate   = "40mbit" // tc's spelling of shapedBits
+	shapedBits   = 40e6     // bits per second
+	shapedSize   = 32 << 20
+	shapedSubnet = "10.77.0" // .1 is the tracker on the hub's bridge
+	shapedPort   = "8080"
+)
+
+// BenchmarkShapedSwarm times one leecher alone, then three leechers
+// together, getting a file from a seeder whose uplink is shaped to
+// shapedRate; leechers keep seeding (get --seed) until the run ends, as
+// open tabs do. Then three leechers again with exchange off: the engine has
+// no switch for it (it would need something like a swarm.Options field
+// that stops a node serving while it is incomplete), so the benchmark
+// blocks leecher-to-leecher traffic with unreachable routes instead. It
+// needs root, ip and tc, and make build. Run it once:
+//
+//	go test -run '^$' -bench ShapedSwarm -benchtime 1x ./e2e
+func BenchmarkShapedSwarm(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root for ip netns and tc")
+	}
+	for _, tool := range []string{"ip", "tc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skipf("needs %s: %v", tool, err)
+		}
+	}
+	bin, err := filepath.Abs("../bin/tabswarm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		b.Fatalf("run make build first: %v", err)
+	}
+
+	removeStaleNamespaces()
+	prefix := fmt.Sprintf("tsb%d", os.Getpid())
+	hub := prefix + "-hub"
+	nodes := []string{prefix + "-seed", prefix + "-l1", prefix + "-l2", prefix + "-l3"}
+	b.Cleanup(func() {
+		for _, ns := range append([]string{hub}, nodes...) {
+			exec.Command("ip", "netns", "del", ns).Run() // may not exist
+		}
+	})
+	ip := func(args ...string) {
+		b.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			b.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	ip("netns", "add", hub)
+	ip("-n", hub, "link", "set", "lo", "up")
+	ip("-n", hub, "link", "add", "br0", "type", "bridge")
+	ip("-n", hub, "addr", "add", shapedSubnet+".1/24", "dev", "br0")
+	ip("-n", hub, "link", "set", "br0", "up")
+	for i, ns := range nodes {
+		veth := fmt.Sprintf("v%d", i)
+		ip("netns", "add", ns)
+		ip("-n", ns, "link", "set", "lo", "up")
+		ip("-n", hub, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
+		ip("-n", hub, "link", "set", veth, "master", "br0", "up")
+		ip("-n", ns, "addr", "add", fmt.Sprintf("%s.%d/24", shapedSubnet, i+2), "dev", "eth0")
+		ip("-n", ns, "link", "set", "eth0", "up")
+	}
+	if out, err := exec.Command("ip", "netns", "exec", nodes[0], "tc", "qdisc", "add", "dev", "eth0", "root",
+		"tbf", "rate", shapedRate, "burst", "32kb", "latency", "50ms").CombinedOutput(); err != nil {
+		b.Fatalf("tc: %v\n%s", err, out)
+	}
+
+	trackerURL := "http://" + shapedSubnet + ".1:" + shapedPort
+	srv := startNetnsProc(b, hub, b.TempDir(), bin, "serve", "--addr", shapedSubnet+".1:"+shapedPort)
+	srv.waitLine(b, "tabswarm is serving", 30*time.Second)
+
+	f := makeFile(b, b.TempDir(), "shaped.bin", shapedSize)
+	seeder := startNetnsProc(b, nodes[0], b.TempDir(), bin, "seed", f.path, "--tracker", trackerURL)
+	if line := seeder.waitLine(b, f.digest, time.Minute); !strings.HasPrefix(line, f.digest) {
+		b.Fatalf("seeder printed %q, want the digest %s", line, f.digest)
+	}
+	seeder.waitStderr(b, "seeding;", time.Minute)
+
+	one := &figure{name: fmt.Sprintf("shaped seeder (%s) %dMiB, one leecher", shapedRate, shapedSize>>20), unit: "s"}
+	three := &figure{name: fmt.Sprintf("shaped seeder (%s) %dMiB, three leechers together", shapedRate, shapedSize>>20), unit: "s"}
+	apart := &figure{name: fmt.Sprintf("shaped seeder (%s) %dMiB, three leechers, exchange blocked", shapedRate, shapedSize>>20), unit: "s"}
+	for range benchRuns() {
+		one.add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:2]).Seconds())
+	}
+	for range benchRuns() {
+		three.add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:]).Seconds())
+	}
+	// Exchange off, emulated in the network: each leecher gets an
+	// unreachable route to the others, so only the seeder can serve it.
+	for i, ns := range nodes[1:] {
+		for j := range nodes[1:] {
+			if j != i {
+				ip("-n", ns, "route", "add", "unreachable", fmt.Sprintf("%s.%d/32", shapedSubnet, j+3))
+			}
+		}
+	}
+	for range benchRuns() {
+		apart.add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:]).Seconds())
+	}
+	one.print()
+	fmt.Printf("  (the seeder's line rate alone: %.1f s)\n", float64(shapedSize)*8/shapedBits)
+	three.print()
+	printRatio("three leechers / one leecher time", three.median(), one.name, "<= 1.4")
+	apart.print()
+	printRatio("three leechers exchange blocked / one leecher time", apart.median(), one.name, "about 3")
+}
+
+// removeStaleNamespaces deletes the namespaces of an earlier run of this
+// benchmark whose process is gone (a go test -timeout panic skips cleanup):
+// tsbPID-*, where /proc/PID does not exist.
+func removeStaleNamespaces() {
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	for _, l := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(l, " ")
+		pid, _, ok := strings.Cut(strings.TrimPrefix(name, "tsb"), "-")
+		if !ok || !strings.HasPrefix(name, "tsb") || strings.Trim(pid, "0123456789") != "" {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); os.IsNotExist(err) {
+			exec.Command("ip", "netns", "del", name).Run()
+		}
+	}
+}
+
+// shapedRun starts one get --seed per namespace together and returns the
+// time until every one has printed its saved path; then it stops them.
+func shapedRun(b *testing.B, bin, trackerURL, digest string, nss []string) time.Duration {
+	b.Helper()
+	start := time.Now()
+	var ps []*netnsProc
+	for _, ns := range nss {
+		dir := b.TempDir()
+		ps = append(ps, startNetnsProc(b, ns, dir, bin, "get", digest, "--tracker", trackerURL, "--seed", "-o", filepath.Join(dir, "out.bin")))
+	}
+	for _, p := range ps {
+		p.waitLine(b, "out.bin", sizeTimeout(shapedSize, 1e6))
+	}
+	took := time.Since(start)
+	for _, p := range ps {
+		p.stop()
+	}
+	return took
+}
+
+// netnsProc is a subprocess in a network namespace whose stdout lines the
+// benchmark waits for.
+type netnsProc struct {
+	name   string
+	cmd    *exec.Cmd
+	lines  chan string
+	exited chan struct{} // closed once the process has exited
+	tail   *tailBuffer   // stderr
+	once   sync.Once
+}
+
+// startNetnsProc runs bin args in namespace ns, in dir; it is stopped in
+// b's cleanup if not before.
+func startNetnsProc(b *testing.B, ns, dir, bin string, args ...string) *netnsProc {
+	b.Helper()
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, bin}, args...)...)
+	cmd.Dir = dir
+	p := &netnsProc{name: ns + " " + args[0], cmd: cmd, lines: make(chan string, 1024), exited: make(chan struct{}), tail: &tailBuffer{max: 8 << 10}}
+	cmd.Stderr = p.tail
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start %s: %v", p.name, err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		io.Copy(io.Discard, out)
+		close(p.lines)
+		cmd.Wait()
+		close(p.exited)
+	}()
+	b.Cleanup(p.stop)
+	return p
+}
+
+// waitLine waits for a stdout line containing substr and returns it.
+func (p *netnsProc) waitLine(b *testing.B, substr string, timeout time.Duration) string {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				b.Fatalf("%s exited before printing %q; stderr:\n%s", p.name, substr, p.tail.String())
+			}
+			if strings.Contains(l, substr) {
+				return l
+			}
+		case <-ctx.Done():
+			b.Fatalf("%s printed no %q within %v; stderr:\n%s", p.name, substr, timeout, p.tail.String())
+		}
+	}
+}
+
+// waitStderr waits until the tail of stderr contains substr.
+func (p *netnsProc) waitStderr(b *testing.B, substr string, timeout time.Duration) {
+	b.Helper()
+	err := poll(context.Background(), timeout, 50*time.Millisecond, func(context.Context) (bool, error) {
+		return strings.Contains(p.tail.String(), substr), nil
+	})
+	if err != nil {
+		b.Fatalf("%s wrote no %q to stderr within %v:\n%s", p.name, substr, timeout, p.tail.String())
+	}
+}
+
+// stop interrupts the process (it saves its state and exits) and kills it
+// after 5 seconds. It is idempotent.
+func (p *netnsProc) stop() {
+	p.once.Do(func() {
+		p.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-p.exited:
+		case <-time.After(5 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+}
