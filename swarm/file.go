@@ -23,6 +23,10 @@ const (
 	StateError       State = "error"       // stopped; Error says why
 )
 
+// maxBusy bounds the chunks received and waiting to be verified and
+// stored.
+const maxBusy = 8
+
 // Pipeline bounds, in chunks requested from one peer at a time. The depth
 // follows the peer's measured rate so that about pipelineSeconds of data is
 // always in flight.
@@ -76,8 +80,9 @@ type file struct {
 	banned map[string]string
 	peers  map[string]bool
 
-	stats  atomic.Pointer[FileStats]
-	cancel context.CancelFunc // set by the node; ends run
+	stats   atomic.Pointer[FileStats]
+	dialing atomic.Int32       // connections being set up; the file is not stalled while > 0
+	cancel  context.CancelFunc // set by the node; ends run
 }
 
 func newFile(m *Manifest, store Chunks, have Bitfield, log *slog.Logger) *file {
@@ -207,6 +212,7 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 		f.drop(old, errors.New("replaced by a simultaneous connection"))
 	}
 	f.conns[c.id] = c
+	c.since = time.Now()
 	f.mu.Lock()
 	f.peers[c.id] = true
 	f.mu.Unlock()
@@ -420,6 +426,12 @@ func (f *file) schedule() {
 	if f.state == StateError || f.complete() {
 		return
 	}
+	// Chunks received but not yet verified and stored hold a whole chunk
+	// in memory each; past the bound, storage is the bottleneck and asking
+	// for more would only pile them up.
+	if f.pick.busy.Count() >= maxBusy {
+		return
+	}
 	endgame := f.pick.endgame()
 	for _, c := range f.conns {
 		for c.hello && len(c.asked) < c.depth {
@@ -456,7 +468,7 @@ func (f *file) tick(now time.Time) {
 			inflight = inflight || len(c.asked) > 0
 		}
 		old := f.state
-		if inflight || f.pick.missingAvailable() {
+		if inflight || f.pick.busy.Count() > 0 || f.pick.missingAvailable() || f.dialing.Load() > 0 {
 			f.state = StateDownloading
 		} else {
 			f.state = StateStalled
@@ -476,6 +488,10 @@ const requestTimeout = 10 * time.Second
 // chunks go back to the pool for the next schedule.
 func (f *file) expire(now time.Time) {
 	for _, c := range f.conns {
+		if !c.hello && now.Sub(c.since) > requestTimeout {
+			f.drop(c, fmt.Errorf("%w: no hello within %v", ErrProtocol, requestTimeout))
+			continue
+		}
 		for i, a := range c.asked {
 			if now.Sub(a.since) > requestTimeout {
 				f.log.Debug("request timed out", "peer", c.id, "chunk", i)

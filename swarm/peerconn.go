@@ -30,6 +30,7 @@ type peerConn struct {
 	bytesIn, bytesOut atomic.Int64
 
 	// loop
+	since     time.Time // attached
 	hello     bool
 	have      Bitfield
 	asked     map[int]*assembly

@@ -34,9 +34,15 @@ type rtcSession struct {
 	remote string
 	digest Hash
 	pc     *webrtc.PeerConnection
-	opened chan struct{}
+	opened chan struct{} // closed when the data channel opens
+	ended  chan struct{} // closed when the session ends
 	once   sync.Once
+	end    sync.Once
 	t      atomic.Pointer[channelTransport] // the file's channel, once known
+}
+
+func newSession(id, remote string, pc *webrtc.PeerConnection) *rtcSession {
+	return &rtcSession{id: id, remote: remote, pc: pc, opened: make(chan struct{}), ended: make(chan struct{})}
 }
 
 func newSessionID() string {
@@ -65,6 +71,7 @@ func (n *Node) endSession(s *rtcSession) {
 	if t := s.t.Load(); t != nil {
 		t.shut()
 	}
+	s.end.Do(func() { close(s.ended) })
 	s.pc.Close()
 }
 
@@ -99,11 +106,22 @@ func (n *Node) dial(ctx context.Context, f *file, remote string) {
 		n.log.Error("dial", "peer", remote, "err", err)
 		return
 	}
-	s := &rtcSession{id: newSessionID(), remote: remote, digest: f.m.Digest, pc: pc, opened: make(chan struct{})}
+	s := newSession(newSessionID(), remote, pc)
+	s.digest = f.m.Digest
 	if !n.addSession(s) {
 		pc.Close()
 		return
 	}
+	// Until the channel opens or the attempt fails, the file is not
+	// stalled: a peer is on its way.
+	f.dialing.Add(1)
+	go func() {
+		defer f.dialing.Add(-1)
+		select {
+		case <-s.opened:
+		case <-s.ended:
+		}
+	}()
 	if err := n.offer(ctx, s, f); err != nil {
 		n.log.Debug("dial", "peer", remote, "err", err)
 		n.endSession(s)
@@ -231,7 +249,7 @@ func (n *Node) answer(ctx context.Context, from, digest string, sig signaling.Si
 	if err != nil {
 		return err
 	}
-	s := &rtcSession{id: sig.Session, remote: from, pc: pc, opened: make(chan struct{})}
+	s := newSession(sig.Session, from, pc)
 	if !n.addSession(s) {
 		pc.Close()
 		return fmt.Errorf("too many connections")

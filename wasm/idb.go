@@ -234,6 +234,8 @@ func keyRange(key string) js.Value {
 		js.ValueOf([]any{key, 0}), js.ValueOf([]any{key, js.Global().Get("Infinity")}))
 }
 
+var relaxed = js.ValueOf(map[string]any{"durability": "relaxed"})
+
 func chunkKey(key string, i int) js.Value { return js.ValueOf([]any{key, i}) }
 
 // Have implements swarm.Chunks.
@@ -285,7 +287,9 @@ func (c *idbChunks) WriteChunk(ctx context.Context, i int, data []byte) error {
 }
 
 func putChunk(ctx context.Context, db js.Value, key string, i int, blob js.Value) error {
-	tx, err := call(db, "transaction", chunksStore, "readwrite")
+	// Relaxed durability: committed once the OS has the data, without
+	// waiting for a flush to disk. It survives a reload or a browser crash.
+	tx, err := call(db, "transaction", chunksStore, "readwrite", relaxed)
 	if err != nil {
 		return err
 	}
