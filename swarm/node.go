@@ -32,6 +32,9 @@ type Options struct {
 	ICEServers []webrtc.ICEServer
 	// Token is a private tracker's access token; empty for an open one.
 	Token string
+	// Hash computes a chunk's SHA-256 for verification. Nil: HashChunk. A
+	// browser on a secure page passes one backed by crypto.subtle.
+	Hash func(ctx context.Context, data []byte) (Hash, error)
 	// QueryInterval is how often a file that still misses chunks asks the
 	// tracker for more peers. Zero: 5 seconds.
 	QueryInterval time.Duration
@@ -64,6 +67,9 @@ func NewNode(opts Options) *Node {
 	}
 	if opts.MaxPeers == 0 {
 		opts.MaxPeers = 12
+	}
+	if opts.Hash == nil {
+		opts.Hash = func(_ context.Context, data []byte) (Hash, error) { return HashChunk(data), nil }
 	}
 	if opts.QueryInterval == 0 {
 		opts.QueryInterval = 5 * time.Second
@@ -145,6 +151,7 @@ func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
 		return f.stats.Load().State, nil
 	}
 	f = newFile(m, store, have, n.log)
+	f.hash = n.opts.Hash
 	n.files[m.Digest] = f
 	fctx, cancel := context.WithCancel(n.ctx)
 	f.cancel = cancel

@@ -352,13 +352,17 @@ func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress fun
 			l.dropChunks(key)
 			return nil, fmt.Errorf("reading %s: %w", name, err)
 		}
-		buf = bytesFromJS(ab, buf)
-		hashes = append(hashes, swarm.HashChunk(buf))
+		h, err := hashJS(ctx, ab, &buf)
+		if err != nil {
+			l.dropChunks(key)
+			return nil, fmt.Errorf("hashing %s: %w", name, err)
+		}
+		hashes = append(hashes, h)
 		if err := putChunk(ctx, l.db, key, len(hashes)-1, slice); err != nil {
 			l.dropChunks(key)
 			return nil, err
 		}
-		progress(off + int64(len(buf)))
+		progress(min(off+cs, size))
 	}
 	m := swarm.NewManifest(name, typ, size, hashes)
 	if _, ok, err := l.record(ctx, m.Digest); err != nil || ok {
@@ -384,4 +388,14 @@ func (l *idbLibrary) dropChunks(key string) {
 		st.Call("delete", keyRange(key))
 		_ = tx
 	}
+}
+
+// hashJS hashes a chunk read into a JS ArrayBuffer: natively when the page
+// may use crypto.subtle, else in Go through buf, reused between chunks.
+func hashJS(ctx context.Context, ab js.Value, buf *[]byte) (swarm.Hash, error) {
+	if hasSubtle() {
+		return digestJS(ctx, ab)
+	}
+	*buf = bytesFromJS(ab, *buf)
+	return swarm.HashChunk(*buf), nil
 }

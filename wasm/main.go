@@ -43,7 +43,8 @@ func main() {
 		select {}
 	}
 	token, ice := config()
-	node := swarm.NewNode(swarm.Options{Tracker: trackerURL(), Library: lib, Logger: log, Token: token, ICEServers: ice})
+	node := swarm.NewNode(swarm.Options{Tracker: trackerURL(), Library: lib, Logger: log, Token: token, ICEServers: ice, Hash: chunkHasher()})
+	log.Info("peer starting", "native_sha256", hasSubtle())
 	b := newBridge(node, lib, log)
 	js.Global().Set("tabswarm", b.export())
 	js.Global().Call("dispatchEvent", js.Global().Get("Event").New("tabswarm-ready"))
