@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"syscall/js"
 
 	"tabswarm/swarm"
@@ -334,7 +335,8 @@ func mediaType(m *swarm.Manifest) string {
 }
 
 // importFile reads a picked File slice by slice, hashes each chunk, stores
-// it, and returns the file's manifest. Only one chunk at a time is in wasm
+// it, and returns the file's manifest. Reading the next slice and storing
+// earlier ones overlap with hashing; only the chunk being hashed is in wasm
 // memory. progress is called with the bytes read so far.
 func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress func(int64)) (*swarm.Manifest, error) {
 	name, typ := file.Get("name").String(), file.Get("type").String()
@@ -343,26 +345,45 @@ func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress fun
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	key := "import-" + hex.EncodeToString(rnd[:])
-	var hashes []swarm.Hash
+	n := int((size + cs - 1) / cs)
+	slice := func(i int) js.Value { return file.Call("slice", int64(i)*cs, min(int64(i+1)*cs, size)) }
+	w := newChunkWriter(ctx, l.db, key, maxImportWrites)
+	fail := func(err error) (*swarm.Manifest, error) {
+		w.wait()
+		l.dropChunks(key)
+		return nil, err
+	}
+	hashes := make([]swarm.Hash, 0, n)
 	var buf []byte
-	for off := int64(0); off < size; off += cs {
-		slice := file.Call("slice", off, min(off+cs, size))
-		ab, err := await(ctx, slice.Call("arrayBuffer"))
+	// The next slice is read while this one is hashed.
+	var cur, next, nextRead js.Value
+	if n > 0 {
+		next = slice(0)
+		nextRead = next.Call("arrayBuffer")
+	}
+	for i := range n {
+		cur = next
+		ab, err := await(ctx, nextRead)
 		if err != nil {
-			l.dropChunks(key)
-			return nil, fmt.Errorf("reading %s: %w", name, err)
+			return fail(fmt.Errorf("reading %s: %w", name, err))
+		}
+		if i+1 < n {
+			next = slice(i + 1)
+			nextRead = next.Call("arrayBuffer")
 		}
 		h, err := hashJS(ctx, ab, &buf)
 		if err != nil {
-			l.dropChunks(key)
-			return nil, fmt.Errorf("hashing %s: %w", name, err)
+			return fail(fmt.Errorf("hashing %s: %w", name, err))
 		}
 		hashes = append(hashes, h)
-		if err := putChunk(ctx, l.db, key, len(hashes)-1, slice); err != nil {
-			l.dropChunks(key)
-			return nil, err
+		if err := w.put(i, cur); err != nil {
+			return fail(err)
 		}
-		progress(min(off+cs, size))
+		progress(min(int64(i+1)*cs, size))
+	}
+	if err := w.wait(); err != nil {
+		l.dropChunks(key)
+		return nil, err
 	}
 	m := swarm.NewManifest(name, typ, size, hashes)
 	if _, ok, err := l.record(ctx, m.Digest); err != nil || ok {
@@ -379,6 +400,64 @@ func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress fun
 		return nil, err
 	}
 	return m, nil
+}
+
+// maxImportWrites bounds the chunk writes a share keeps in flight.
+const maxImportWrites = 8
+
+// chunkWriter stores chunks with up to a bounded number of writes in
+// flight, and keeps the first error.
+type chunkWriter struct {
+	ctx context.Context
+	db  js.Value
+	key string
+	sem chan struct{}
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error
+}
+
+func newChunkWriter(ctx context.Context, db js.Value, key string, n int) *chunkWriter {
+	return &chunkWriter{ctx: ctx, db: db, key: key, sem: make(chan struct{}, n)}
+}
+
+// put starts storing blob as chunk i, waiting while the bound is reached.
+// It returns the first error of any earlier write.
+func (w *chunkWriter) put(i int, blob js.Value) error {
+	select {
+	case w.sem <- struct{}{}:
+	case <-w.ctx.Done():
+		return w.ctx.Err()
+	}
+	if err := w.firstErr(); err != nil {
+		<-w.sem
+		return err
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer func() { <-w.sem }()
+		if err := putChunk(w.ctx, w.db, w.key, i, blob); err != nil {
+			w.mu.Lock()
+			if w.err == nil {
+				w.err = err
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+func (w *chunkWriter) firstErr() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// wait waits for every write and returns the first error.
+func (w *chunkWriter) wait() error {
+	w.wg.Wait()
+	return w.firstErr()
 }
 
 // dropChunks deletes the chunks stored under key, in the background.

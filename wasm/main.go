@@ -20,8 +20,10 @@ package main
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"strings"
 	"syscall/js"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -47,9 +49,30 @@ func main() {
 	log.Info("peer starting", "native_sha256", hasSubtle())
 	b := newBridge(node, lib, log)
 	js.Global().Set("tabswarm", b.export())
+	go releaseJSValues(ctx)
 	js.Global().Call("dispatchEvent", js.Global().Get("Event").New("tabswarm-ready"))
 	if err := node.Run(ctx); err != nil {
 		log.Error("peer stopped", "err", err)
+	}
+}
+
+// releaseJSValues runs Go's garbage collector every second. A js.Value is
+// released to JavaScript only when Go's collector finalizes it, and chunk
+// buffers (ArrayBuffers of 256 KiB and up, outside Go's heap) pass through
+// js.Values by the thousand while Go's own heap barely grows: left to
+// itself the collector would rarely run, and the tab would keep every
+// chunk it ever read. With a heap of a few MB a collection costs
+// milliseconds.
+func releaseJSValues(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			runtime.GC()
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

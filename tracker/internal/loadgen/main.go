@@ -1,10 +1,11 @@
 // Command loadgen measures the tracker under load, for issue 6: N
 // concurrent WebSocket clients in pairs, each pair in its own swarm. Per
-// round it times an announce phase (every client announces and waits for
-// the ok) and a relay phase (each pair bounces offer and answer signals
-// through the tracker, one in flight per pair), and prints announces/s,
-// relayed signals/s, their p50 and p99 latency, and the tracker's memory
-// per connection. Figures are the median of the rounds, with min and max.
+// round it times an announce phase (every client announces at once and
+// waits for the ok, so latency there is mostly queueing behind N requests),
+// a relay phase at full tilt (each pair bounces offer and answer signals
+// through the tracker, one in flight per pair) and a relay phase paced at
+// -relay-rate, and prints announces/s, relayed signals/s, their p50 and
+// p99 latency, and the tracker's memory per connection. Figures are the median of the rounds, with min and max.
 //
 // The tracker runs in a child process (this binary with -serve), so that
 // its RSS and heap are its own. Everything is on loopback: the clients dial
@@ -40,14 +41,16 @@ func main() {
 	rounds := flag.Int("rounds", 3, "measurement rounds")
 	announces := flag.Int("announces", 3, "announces per client per round")
 	relayFor := flag.Duration("relay", 5*time.Second, "length of each relay phase")
+	relayRate := flag.Int("relay-rate", 20000, "relayed signals per `second` offered in the paced relay phase")
 	perAddr := flag.Int("per-addr", 50, "connections per 127.1.x.y source address")
+	heapProfile := flag.String("heapprofile", "", "write the tracker's heap profile, taken with every client connected, to `file`")
 	child := flag.Bool("serve", false, "internal: be the tracker under test")
 	flag.Parse()
 	var err error
 	if *child {
-		err = serveChild(*n)
+		err = serveChild(*n, *heapProfile)
 	} else {
-		err = run(*n+*n%2, *rounds, *announces, *relayFor, *perAddr)
+		err = run(*n+*n%2, *rounds, *announces, *relayFor, *relayRate, *perAddr, *heapProfile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -55,9 +58,9 @@ func main() {
 	}
 }
 
-func run(n, rounds, announces int, relayFor time.Duration, perAddr int) error {
+func run(n, rounds, announces int, relayFor time.Duration, relayRate, perAddr int, heapProfile string) error {
 	ctx := context.Background()
-	tr, err := startChild(n)
+	tr, err := startChild(n, heapProfile)
 	if err != nil {
 		return err
 	}
@@ -91,6 +94,7 @@ func run(n, rounds, announces int, relayFor time.Duration, perAddr int) error {
 	}
 	fmt.Printf("tracker: %d clients connected in %.1f s (%.0f/s)\n", n, time.Since(start).Seconds(), float64(n)/time.Since(start).Seconds())
 	defer func() {
+		tr.stop() // first, so that a heap profile sees every connection
 		for _, c := range clients {
 			c.ws.CloseNow()
 		}
@@ -148,35 +152,82 @@ func run(n, rounds, announces int, relayFor time.Duration, perAddr int) error {
 		fig("memory per connection (RSS)", "KB").add(float64(rss-baseRSS) / float64(n) / 1e3)
 		fig("memory per connection (heap in use)", "KB").add(float64(heap-baseHeap) / float64(n) / 1e3)
 
-		// Relay phase.
-		relay.count.Store(0)
-		relay.on.Store(true)
-		start = time.Now()
-		for _, c := range clients {
-			if c.offers {
-				c.offer(ctx)
+		// Relay phase at full tilt: each pair keeps one signal in flight,
+		// the answerer answering every offer and the offerer offering
+		// again on every answer.
+		relayed, rl := relayPhase(relay, relayFor, func() {
+			relay.on.Store(true)
+			for _, c := range clients {
+				if c.offers {
+					c.offer(ctx)
+				}
 			}
-		}
-		time.Sleep(relayFor)
-		relay.on.Store(false)
-		for before := int64(-1); before != relay.count.Load(); time.Sleep(500 * time.Millisecond) {
-			before = relay.count.Load()
-		}
-		took = time.Unix(0, relay.last.Load()).Sub(start)
-		var rl []time.Duration
-		for _, c := range clients {
-			rl = append(rl, c.takeLatencies()...)
-		}
-		fig("relayed signals", "/s").add(float64(relay.count.Load()) / took.Seconds())
-		fig("relay p50", "ms").add(pct(rl, 50))
-		fig("relay p99", "ms").add(pct(rl, 99))
+		}, clients)
+		fig("relayed signals, max", "/s").add(relayed)
+		fig("relay p50 at max", "ms").add(pct(rl, 50))
+		fig("relay p99 at max", "ms").add(pct(rl, 99))
+
+		// Relay phase at a paced rate: offers go out on a clock, spread
+		// over the pairs, and each is answered, for relayRate signals/s.
+		relayed, rl = relayPhase(relay, relayFor, func() { go pace(ctx, clients, relayRate, relayFor) }, clients)
+		fig(fmt.Sprintf("relayed signals, paced at %d/s", relayRate), "/s").add(relayed)
+		fig(fmt.Sprintf("relay p50 at %d/s", relayRate), "ms").add(pct(rl, 50))
+		fig(fmt.Sprintf("relay p99 at %d/s", relayRate), "ms").add(pct(rl, 99))
 	}
-	for _, k := range []string{"announces", "announce p50", "announce p99", "relayed signals", "relay p50", "relay p99",
+	for _, k := range []string{"announces", "announce p50", "announce p99",
+		"relayed signals, max", "relay p50 at max", "relay p99 at max",
+		fmt.Sprintf("relayed signals, paced at %d/s", relayRate), fmt.Sprintf("relay p50 at %d/s", relayRate), fmt.Sprintf("relay p99 at %d/s", relayRate),
 		"memory per connection (RSS)", "memory per connection (heap in use)"} {
 		fmt.Println(figs[k])
 	}
 	fmt.Println("tracker targets at 10000 clients: >= 20000 relays/s, p99 < 20 ms, < 16 KB per connection")
 	return nil
+}
+
+// relayPhase runs start, waits d, stops the offer chains and waits until
+// no more signals arrive; it returns the relayed signals per second and
+// their one-way latencies.
+func relayPhase(relay *relayState, d time.Duration, start func(), clients []*client) (float64, []time.Duration) {
+	relay.count.Store(0)
+	begin := time.Now()
+	start()
+	time.Sleep(d)
+	relay.on.Store(false)
+	for before := int64(-1); before != relay.count.Load(); time.Sleep(500 * time.Millisecond) {
+		before = relay.count.Load()
+	}
+	took := time.Unix(0, relay.last.Load()).Sub(begin)
+	var lat []time.Duration
+	for _, c := range clients {
+		lat = append(lat, c.takeLatencies()...)
+	}
+	return float64(relay.count.Load()) / took.Seconds(), lat
+}
+
+// pace sends offers for d, from 8 goroutines that each take every 8th
+// pair in turn, every 10 ms, so that offers and their answers together
+// make rate relayed signals per second.
+func pace(ctx context.Context, clients []*client, rate int, d time.Duration) {
+	const senders, tick = 8, 10 * time.Millisecond
+	perTick := float64(rate) / 2 / senders / float64(time.Second/tick)
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Go(func() {
+			t := time.NewTicker(tick)
+			defer t.Stop()
+			var owed float64
+			next := 2 * g
+			for end := time.Now().Add(d); time.Now().Before(end); <-t.C {
+				for owed += perTick; owed >= 1; owed-- {
+					clients[next].offer(ctx)
+					if next += 2 * senders; next >= len(clients) {
+						next = 2 * g
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // pairManifest returns the digest and manifest JSON of pair i's one-chunk
@@ -207,12 +258,12 @@ type trackerProc struct {
 	addr  string
 }
 
-func startChild(n int) (*trackerProc, error) {
+func startChild(n int, heapProfile string) (*trackerProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "-serve", "-n", strconv.Itoa(n))
+	cmd := exec.Command(exe, "-serve", "-n", strconv.Itoa(n), "-heapprofile", heapProfile)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

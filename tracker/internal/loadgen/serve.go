@@ -6,15 +6,19 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
+	"runtime/pprof"
 
 	"tabswarm/tracker"
 )
 
 // serveChild runs the tracker under test in this process, on 127.0.0.1:0,
 // with its caps lifted for n clients; it prints "addr HOST:PORT" and serves
-// until stdin closes (the parent exits or is done). Its memory is then the
+// until stdin closes (the parent exits or is done). With heapProfile set it
+// first writes a heap profile there, taken while every client is still
+// connected. Its memory is then the
 // tracker's alone, apart from the Go runtime's baseline.
-func serveChild(n int) error {
+func serveChild(n int, heapProfile string) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -29,8 +33,26 @@ func serveChild(n int) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		io.Copy(io.Discard, os.Stdin)
+		if heapProfile != "" {
+			if err := writeHeapProfile(heapProfile); err != nil {
+				fmt.Fprintln(os.Stderr, "loadgen: heap profile:", err)
+			}
+		}
 		cancel()
 	}()
 	fmt.Printf("addr %s\n", ln.Addr())
 	return tr.Serve(ctx, ln)
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
