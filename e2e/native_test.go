@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"tabswarm/swarm"
 	"tabswarm/swarm/filestore"
 )
@@ -64,6 +66,18 @@ func TestNativeInterop(t *testing.T) {
 		bob := e.newPerson(t, "bob", "/")
 		bob.get(t, f.digest, f.digest, f.size)
 		checkSaved(t, "bob", f, bob.save(t, f.digest, f.size))
+
+		// The page lists what the network seeds (as for serve --share):
+		// one click downloads it.
+		carol := e.newPerson(t, "carol", "/")
+		sel := `[data-testid=network-file][data-digest="` + f.digest + `"] button`
+		ctx, cancel := context.WithTimeout(carol.ctx, stepTimeout)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+			t.Fatalf("carol: click %s: %v\n%s", sel, err, carol.dump())
+		}
+		carol.waitRow(t, "download from the network list", byDigest(f.digest), stateSeeding, 2*time.Minute)
+		checkSaved(t, "carol", f, carol.save(t, f.digest, f.size))
 	})
 
 	t.Run("browser-seeds-native-gets", func(t *testing.T) {

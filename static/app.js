@@ -45,6 +45,8 @@ async function boot() {
   setInterval(tick, 250);
   setInterval(showStorage, 5000);
   showStorage();
+  setInterval(showNetwork, 5000);
+  showNetwork();
   const d = location.hash.slice(1);
   if (d) get(d);
 }
@@ -242,6 +244,42 @@ async function copy(text) {
     document.execCommand("copy");
     t.remove();
   }
+}
+
+// showNetwork lists the files that peers on this network seed and this tab
+// does not hold, such as those of `tabswarm serve --share DIR`.
+async function showNetwork() {
+  const token = window.tabswarmConfig.token;
+  let stats;
+  try {
+    const r = await fetch("api/stats", { headers: token ? { Authorization: "Bearer " + token } : {} });
+    if (!r.ok) return;
+    stats = await r.json();
+  } catch {
+    return;
+  }
+  const held = new Set([...rows.values()].map((li) => li.dataset.digest));
+  const list = $("#network");
+  list.replaceChildren();
+  for (const sw of stats.swarms || []) {
+    if (!sw.seeders || held.has(sw.digest)) continue;
+    const li = document.createElement("li");
+    li.dataset.testid = "network-file";
+    li.dataset.digest = sw.digest;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = sw.name || sw.short_digest;
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = `${bytes(sw.size)} · ${sw.seeders} seeder${sw.seeders === 1 ? "" : "s"}`;
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.textContent = "Get";
+    btn.addEventListener("click", () => get(sw.digest));
+    li.append(name, meta, btn);
+    list.append(li);
+  }
+  $("#network-section").hidden = list.children.length === 0;
 }
 
 async function showStorage() {
