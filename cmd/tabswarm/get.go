@@ -30,6 +30,7 @@ func get(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("get", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	trackerFlag := fl.String("tracker", "", "tracker `URL`: http://host:port (or ws://host:port/ws); a share link names its own")
+	token := tokenFlag(fl)
 	out := fl.String("o", "", "save to `PATH` (a file, or an existing folder); default: the file's name in the current folder")
 	seedAfter := fl.Bool("seed", false, "keep seeding the file once it is complete, until interrupted")
 	verbose := fl.Bool("v", false, "log connections and peers")
@@ -68,6 +69,7 @@ flags:
 		return errUsage
 	}
 	tr, err := parseTracker(src.tracker)
+	tr.token = *token
 	if err != nil {
 		fmt.Fprintln(stderr, "tabswarm get:", err)
 		return errUsage

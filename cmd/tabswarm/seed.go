@@ -28,6 +28,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	trackerFlag := fl.String("tracker", "", "tracker `URL`: http://host:port (or ws://host:port/ws)")
+	token := tokenFlag(fl)
 	verbose := fl.Bool("v", false, "log connections and peers")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: tabswarm seed FILE... --tracker URL\n\nHashes each file, prints its digest and share link, and serves it\nfrom disk, in place, until interrupted.\n\nflags:")
@@ -43,6 +44,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	tr, err := parseTracker(*trackerFlag)
+	tr.token = *token
 	if err != nil {
 		fmt.Fprintln(stderr, "tabswarm seed:", err)
 		return errUsage
@@ -73,7 +75,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // errInterrupted.
 func runPeer(ctx context.Context, tr trackerAddr, lib swarm.Library, log *slog.Logger, body func(context.Context, *swarm.Node) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	node := swarm.NewNode(swarm.Options{Tracker: tr.ws, Library: lib, Logger: log})
+	node := swarm.NewNode(swarm.Options{Tracker: tr.ws, Token: tr.token, Library: lib, Logger: log})
 	ran := make(chan error, 1)
 	go func() { ran <- node.Run(ctx) }()
 	timeout := connectTimeout
@@ -107,8 +109,9 @@ func runPeer(ctx context.Context, tr trackerAddr, lib swarm.Library, log *slog.L
 
 // trackerAddr is a tracker's signalling endpoint and its page.
 type trackerAddr struct {
-	ws   string // ws://host:port/ws
-	page string // http://host:port/
+	ws    string // ws://host:port/ws
+	page  string // http://host:port/
+	token string // a private tracker's token, from --token or TABSWARM_TOKEN
 }
 
 // link returns the share link of digest d: the page with the digest after #.
@@ -182,10 +185,15 @@ func cliLogger(w io.Writer, verbose bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
+// tokenFlag defines --token, which defaults to $TABSWARM_TOKEN.
+func tokenFlag(fl *flag.FlagSet) *string {
+	return fl.String("token", os.Getenv("TABSWARM_TOKEN"), "a private tracker's access `token` (default $TABSWARM_TOKEN)")
+}
+
 // startSharing checks that dir can be read, then seeds its files in the
 // background through the tracker listening at addr (see shareDir). stop
 // ends the seeding and waits for it.
-func startSharing(ctx context.Context, dir string, addr net.Addr, log *slog.Logger) (stop func(), err error) {
+func startSharing(ctx context.Context, dir string, addr net.Addr, token string, log *slog.Logger) (stop func(), err error) {
 	if _, err := os.ReadDir(dir); err != nil {
 		return nil, fmt.Errorf("--share: %w", err)
 	}
@@ -193,7 +201,7 @@ func startSharing(ctx context.Context, dir string, addr net.Addr, log *slog.Logg
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := shareDir(ctx, dir, localTrackerURL(addr), log); err != nil && ctx.Err() == nil {
+		if err := shareDir(ctx, dir, localTrackerURL(addr), token, log); err != nil && ctx.Err() == nil {
 			log.Error("sharing stopped", "dir", dir, "err", err)
 		}
 	}()
@@ -204,14 +212,14 @@ func startSharing(ctx context.Context, dir string, addr net.Addr, log *slog.Logg
 // nor the .part files of downloads) and seeds them through the tracker at
 // trackerURL until ctx is done. A file that cannot be read is logged and
 // skipped.
-func shareDir(ctx context.Context, dir, trackerURL string, log *slog.Logger) error {
+func shareDir(ctx context.Context, dir, trackerURL, token string, log *slog.Logger) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	lib := filestore.New(dir)
 	defer lib.Close()
-	node := swarm.NewNode(swarm.Options{Tracker: trackerURL, Library: lib, Logger: log})
+	node := swarm.NewNode(swarm.Options{Tracker: trackerURL, Token: token, Library: lib, Logger: log})
 	ran := make(chan error, 1)
 	go func() { ran <- node.Run(ctx) }()
 	for _, e := range entries {

@@ -25,11 +25,17 @@ import (
 // startTracker serves a tracker on loopback and returns its http:// URL.
 func startTracker(t *testing.T) string {
 	t.Helper()
+	return startTrackerWith(t, tracker.Options{})
+}
+
+// startTrackerWith is startTracker with a configured tracker.
+func startTrackerWith(t *testing.T, opts tracker.Options) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: tracker.New(tracker.Options{}).Handler()}
+	srv := &http.Server{Handler: tracker.New(opts).Handler()}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()
@@ -296,4 +302,25 @@ func TestSeedUsage(t *testing.T) {
 	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: %v", err)
 	}
+}
+
+// TestPrivateTracker: seed and get pass --token (or TABSWARM_TOKEN) to a
+// private tracker; without it, get cannot reach the tracker.
+func TestPrivateTracker(t *testing.T) {
+	shortTimeouts(t)
+	url := startTrackerWith(t, tracker.Options{Token: "s3cret"})
+	src := filepath.Join(t.TempDir(), "private.bin")
+	data := writeRandom(t, src, 1<<20, 9)
+	seeder := start(t, "seed", src, "--tracker", url, "--token", "s3cret")
+	digest := seeder.waitOut(t, digestLine)
+
+	out := filepath.Join(t.TempDir(), "out.bin")
+	if _, _, err := runCmd(t, "get", digest, "--tracker", url, "-o", out); exitCode(err) != 3 {
+		t.Fatalf("get without the token: %v (exit %d), want exit 3", err, exitCode(err))
+	}
+	t.Setenv("TABSWARM_TOKEN", "s3cret")
+	if _, stderr, err := runCmd(t, "get", digest, "--tracker", url, "-o", out); err != nil {
+		t.Fatalf("get with TABSWARM_TOKEN: %v; stderr %s", err, stderr)
+	}
+	sameFile(t, out, data)
 }

@@ -78,7 +78,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "This tracker is private: pages ask for its token once.")
 	}
 	if cfg.share != "" {
-		stop, err := startSharing(ctx, cfg.share, ln.Addr(), log)
+		stop, err := startSharing(ctx, cfg.share, ln.Addr(), cfg.options.Token, log)
 		if err != nil {
 			ln.Close()
 			return err
@@ -158,6 +158,10 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 	switch {
 	case (*certFile == "") != (*keyFile == ""):
 		return usageErr("--tls-cert and --tls-key go together")
+	case *certFile != "" && cfg.share != "":
+		// The sharing peer dials its own tracker on loopback, where the
+		// certificate's names do not apply.
+		return usageErr("--share does not work with --tls-cert yet: run tabswarm seed against the https URL instead")
 	case *certFile != "":
 		cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
 		if err != nil {
