@@ -44,13 +44,14 @@ type idbChunks struct {
 
 var _ swarm.Chunks = (*idbChunks)(nil)
 
-// openDB opens (creating on first use) the tabswarm database.
-func openDB(ctx context.Context) (*idbLibrary, error) {
+// openDB opens (creating on first use) the database called name: dbName
+// for the app.
+func openDB(ctx context.Context, name string) (*idbLibrary, error) {
 	idb := js.Global().Get("indexedDB")
 	if idb.IsUndefined() {
 		return nil, fmt.Errorf("this browser has no IndexedDB")
 	}
-	req, err := call(idb, "open", dbName, dbVersion)
+	req, err := call(idb, "open", name, dbVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func main() {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(consoleWriter{}, &slog.HandlerOptions{Level: level}))
-	lib, err := openDB(ctx)
+	lib, err := openDB(ctx, dbName)
 	if err != nil {
 		log.Error("storage unavailable", "err", err)
 		js.Global().Call("dispatchEvent", js.Global().Get("CustomEvent").New("tabswarm-error",
