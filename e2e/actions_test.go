@@ -52,14 +52,9 @@ func (p *person) get(tb testing.TB, input, digest string, size int64) time.Durat
 // the click was sent.
 func (p *person) pressGet(tb testing.TB, input string) time.Time {
 	tb.Helper()
+	p.typeGet(tb, input)
 	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
 	defer cancel()
-	if err := chromedp.Do(ctx,
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('`+selGetInput+`').value = ''`),
-		chromedp.SendKeys(chromedp.CSS(selGetInput), input),
-	); err != nil {
-		tb.Fatalf("%s: type %q into %s: %v", p.name, input, selGetInput, err)
-	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selGetButton))); err != nil {
 		tb.Fatalf("%s: click %s: %v", p.name, selGetButton, err)
 	}

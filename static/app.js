@@ -172,8 +172,9 @@ function render(li, f) {
   $(".name", li).textContent = f.name;
   $(".size", li).textContent = f.state === "error" && !f.size ? "" : bytes(f.size);
   $(".state", li).textContent = f.state;
-  const done = f.state === "preparing" ? f.received : f.chunks ? f.have / f.chunks : f.state === "seeding" ? 1 : 0;
-  $("progress", li).value = f.state === "preparing" ? (f.size ? f.received / f.size : 0) : done;
+  // While preparing, received counts the bytes read and hashed so far.
+  const done = f.state === "preparing" ? f.received / (f.size || 1) : f.chunks ? f.have / f.chunks : f.state === "seeding" ? 1 : 0;
+  $("progress", li).value = done;
   const peers = (f.peers || []).filter((p) => p.connected);
   const parts = [];
   if (f.chunks || f.state === "seeding") parts.push(`${f.have}/${f.chunks} chunks`);

@@ -189,11 +189,14 @@ func (f *file) handle(ctx context.Context, ev event) bool {
 	if f.conns[c.id] != c {
 		return false // a frame from a connection already dropped
 	}
+	asked := len(c.asked)
 	if err := f.frame(ctx, c, ev.f); err != nil {
 		f.drop(c, err)
 		return true
 	}
-	return ev.f.Kind != kindPiece || len(c.asked) < c.depth
+	// Most pieces are one block of a chunk still arriving: only the one
+	// that completes a chunk frees a pipeline slot.
+	return ev.f.Kind != kindPiece || len(c.asked) < asked
 }
 
 func (f *file) attachConn(ctx context.Context, c *peerConn) bool {

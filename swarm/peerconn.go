@@ -30,16 +30,15 @@ type peerConn struct {
 	bytesIn, bytesOut atomic.Int64
 
 	// loop
-	since     time.Time // attached
-	hello     bool
-	have      Bitfield
-	asked     map[int]*assembly
-	depth     int
-	rateIn    float64 // bytes/s, smoothed
-	rateOut   float64
-	lastIn    int64
-	lastOut   int64
-	delivered int
+	since   time.Time // attached
+	hello   bool
+	have    Bitfield
+	asked   map[int]*assembly
+	depth   int
+	rateIn  float64 // bytes/s, smoothed
+	rateOut float64
+	lastIn  int64
+	lastOut int64
 
 	closeOnce sync.Once
 	done      chan struct{}
