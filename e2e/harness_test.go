@@ -101,7 +101,7 @@ func chromiumPath(tb testing.TB) string {
 // requireBuild fails unless `make build` has put the app into static/dist.
 func requireBuild(tb testing.TB) {
 	tb.Helper()
-	for _, name := range []string{"dist/tabswarm.wasm", "dist/wasm_exec.js"} {
+	for _, name := range []string{"dist/tabswarm.wasm", "dist/hasher.wasm", "dist/wasm_exec.js"} {
 		if _, err := fs.Stat(static.FS, name); err != nil {
 			tb.Fatalf("static/%s is not embedded: run make build first (%v)", name, err)
 		}
@@ -194,8 +194,10 @@ func startBrowser(tb testing.TB, lg *safeLog, exe string) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		// Real host candidates instead of mDNS names, which need multicast.
-		chromedp.Flag("disable-features", "Translate,WebRtcHideLocalIpsWithMdns"),
+		// Real host candidates instead of mDNS names, which need multicast;
+		// and no omnibox popup pages: each browser context otherwise preloads
+		// two WebUI renderers that take seconds of CPU from the tabs.
+		chromedp.Flag("disable-features", "Translate,WebRtcHideLocalIpsWithMdns,WebUIOmniboxPopup,WebUIOmniboxAimPopup"),
 		chromedp.Flag("host-resolver-rules", "MAP "+appHost+" 127.0.0.1"),
 		chromedp.CombinedOutput(stderr),
 	)
