@@ -78,5 +78,35 @@ func summarize(p *profiler.Profile, n int) string {
 	for i := 0; i < n && i < len(all); i++ {
 		fmt.Fprintf(&b, "%6.1f%% %s\n", 100*float64(all[i].v)/float64(total), all[i].k)
 	}
+	// Inclusive time: each sample counts once for every distinct function
+	// on its stack.
+	parent := map[int64]int64{}
+	for _, node := range p.Nodes {
+		for _, c := range node.Children {
+			parent[c] = node.ID
+		}
+	}
+	incl := map[string]int64{}
+	for i, id := range p.Samples {
+		if i >= len(p.TimeDeltas) {
+			break
+		}
+		seen := map[string]bool{}
+		for n, ok := id, true; ok; n, ok = parent[n] {
+			if name := names[n]; !seen[name] {
+				seen[name] = true
+				incl[name] += p.TimeDeltas[i]
+			}
+		}
+	}
+	all = all[:0]
+	for k, v := range incl {
+		all = append(all, kv{k, v})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
+	fmt.Fprintf(&b, "inclusive:\n")
+	for i := 0; i < 2*n && i < len(all); i++ {
+		fmt.Fprintf(&b, "%6.1f%% %s\n", 100*float64(all[i].v)/float64(total), all[i].k)
+	}
 	return b.String()
 }
