@@ -13,7 +13,7 @@ func TestChunkSize(t *testing.T) {
 		{1, MinChunkSize},
 		{TargetChunks * MinChunkSize, MinChunkSize},
 		{TargetChunks*MinChunkSize + 1, 2 * MinChunkSize},
-		{1 << 30, 512 << 10},
+		{4 << 30, 2 << 20},
 		{1 << 40, MaxChunkSize},
 	} {
 		got := ChunkSize(c.size)

@@ -251,7 +251,7 @@ func TestGetDiskFull(t *testing.T) {
 	}
 	t.Cleanup(func() { syscall.Unmount(dir, 0) })
 	url := startTracker(t)
-	_, m := shareFile(t, url, 2<<20, nil)
+	_, m := shareFile(t, url, 4<<20, nil)
 	_, stderr, err := runCmd(t, "get", m.Digest.String(), "--tracker", url, "-o", filepath.Join(dir, "big.bin"))
 	if exitCode(err) != 5 || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("err %v (exit %d); stderr %s", err, exitCode(err), stderr)

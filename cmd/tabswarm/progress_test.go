@@ -9,10 +9,11 @@ import (
 	"tabswarm/swarm"
 )
 
-// testManifest is a 3-chunk file: two full chunks and 5 bytes.
+// testManifest is a 3-chunk file of 256 KiB chunks: two full chunks and 5
+// bytes. Only the figures matter here, not whether ChunkSize would pick 256 KiB.
 var testManifest = &swarm.Manifest{
-	Size:      2*swarm.MinChunkSize + 5,
-	ChunkSize: swarm.MinChunkSize,
+	Size:      2*256<<10 + 5,
+	ChunkSize: 256 << 10,
 	Chunks:    make([]swarm.Hash, 3),
 }
 
