@@ -3,6 +3,7 @@ GOROOT    := $(shell $(GO) env GOROOT)
 ADDR      ?= :8080
 WASM      := static/dist/tabswarm.wasm
 WASM_EXEC := static/dist/wasm_exec.js
+HASHER    := static/dist/hasher.wasm
 GOFILES   := $(shell find . -name '*.go' -not -path './e2e/*') go.mod go.sum
 
 .PHONY: build run test vet unit e2e wasm-test bench clean
@@ -12,10 +13,13 @@ build: bin/tabswarm
 $(WASM): $(GOFILES)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o $@ ./wasm
 
+$(HASHER): wasm/hasher/main.go go.mod
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o $@ ./wasm/hasher
+
 $(WASM_EXEC): $(GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
 
-bin/tabswarm: $(WASM) $(WASM_EXEC) $(GOFILES) $(wildcard static/*)
+bin/tabswarm: $(WASM) $(HASHER) $(WASM_EXEC) $(GOFILES) $(wildcard static/*)
 	$(GO) build -trimpath -o $@ ./cmd/tabswarm
 
 ## run: build, then start the tracker and print the URLs to open
@@ -51,4 +55,4 @@ bench: build
 	@echo "== done: $$(uptime)"
 
 clean:
-	rm -rf bin $(WASM) $(WASM_EXEC)
+	rm -rf bin $(WASM) $(HASHER) $(WASM_EXEC)

@@ -29,6 +29,7 @@ async function boot() {
   addEventListener("tabswarm-error", (e) => setStatus("Storage unavailable: " + e.detail, true));
   try {
     const { instance } = await WebAssembly.instantiateStreaming(fetch("dist/tabswarm.wasm"), go.importObject);
+    lendMemory(instance.exports.mem);
     go.run(instance).then(() => setStatus("The peer stopped. Reload the page.", true));
   } catch (err) {
     setStatus("Could not load the peer: " + err, true);
@@ -49,6 +50,18 @@ async function boot() {
   showNetwork();
   const d = location.hash.slice(1);
   if (d) get(d);
+}
+
+// lendMemory lets the peer pass its bytes to Blob and RTCDataChannel.send,
+// which copy them, straight from its memory: without it each chunk is first
+// copied into a new JS array. The view is made here, inside the call, so it
+// always sees the memory's current buffer.
+function lendMemory(mem) {
+  const view = (ptr, len) => new Uint8Array(mem.buffer, ptr, len);
+  window.tabswarmMemory = {
+    blob: (ptr, len, type) => new Blob([view(ptr, len)], { type }),
+    send: (channel, ptr, len) => channel.send(view(ptr, len)),
+  };
 }
 
 // loadConfig asks the tracker for its settings. A private tracker answers

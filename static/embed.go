@@ -1,11 +1,12 @@
 // Package static holds the web app the tracker serves: the page, its script
-// and style, and in dist/ what `make build` writes there (the wasm peer,
-// tabswarm.wasm, and Go's wasm_exec.js).
+// and style, the hashing worker's script, and in dist/ what `make build`
+// writes there (the wasm peer tabswarm.wasm, the hashing worker
+// hasher.wasm, and Go's wasm_exec.js).
 package static
 
 import "embed"
 
 // FS is the web app. dist/ is empty until `make build` has run.
 //
-//go:embed index.html app.js style.css all:dist
+//go:embed index.html app.js hasher.js style.css all:dist
 var FS embed.FS

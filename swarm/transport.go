@@ -137,10 +137,7 @@ func (t *channelTransport) Send(ctx context.Context, b []byte) error {
 		return ErrClosed
 	default:
 	}
-	if err := t.dc.Send(b); err != nil {
-		return fmt.Errorf("data channel send: %w", err)
-	}
-	return nil
+	return t.send(b)
 }
 
 func (t *channelTransport) Recv(ctx context.Context) ([]byte, error) { return t.in.pop(ctx) }

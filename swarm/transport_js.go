@@ -2,7 +2,11 @@
 
 package swarm
 
-import "syscall/js"
+import (
+	"syscall/js"
+
+	"tabswarm/internal/jsmem"
+)
 
 // Send-side flow control for a data channel: stop queueing above the high
 // mark and resume at the low mark. Browsers stall for seconds once half a
@@ -33,4 +37,10 @@ func (t *channelTransport) receive() {
 		v.Set("onmessage", js.Null())
 		onMessage.Release()
 	}()
+}
+
+// send hands b to the browser, which copies it: from the wasm memory in
+// place when the page allows it.
+func (t *channelTransport) send(b []byte) error {
+	return jsmem.Send(t.dc.JSValue(), b)
 }

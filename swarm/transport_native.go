@@ -2,7 +2,11 @@
 
 package swarm
 
-import "github.com/pion/webrtc/v4"
+import (
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+)
 
 // Send-side flow control for a data channel: stop queueing above the high
 // mark and resume at the low mark. pion counts bytes not yet acknowledged,
@@ -20,4 +24,12 @@ func (t *channelTransport) receive() {
 			t.dc.Close()
 		}
 	})
+}
+
+// send hands b to pion, which keeps it until the peer acknowledges it.
+func (t *channelTransport) send(b []byte) error {
+	if err := t.dc.Send(b); err != nil {
+		return fmt.Errorf("data channel send: %w", err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"syscall/js"
 
+	"tabswarm/internal/jsmem"
 	"tabswarm/swarm"
 )
 
@@ -45,6 +46,6 @@ func chunkHasher() func(context.Context, []byte) (swarm.Hash, error) {
 		return nil
 	}
 	return func(ctx context.Context, b []byte) (swarm.Hash, error) {
-		return digestJS(ctx, bytesToJS(b))
+		return digestJS(ctx, jsmem.Copy(b))
 	}
 }

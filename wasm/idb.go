@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"syscall/js"
 
+	"tabswarm/internal/jsmem"
 	"tabswarm/swarm"
 )
 
@@ -30,16 +32,21 @@ const (
 // idbLibrary is a swarm.Library in the tab's IndexedDB. Chunks are stored
 // as Blobs, so the browser keeps their bytes out of wasm memory.
 type idbLibrary struct {
-	db js.Value
+	db   js.Value
+	puts *putBatcher
+
+	poolMu sync.Mutex
+	pool   *hashPool // started by the first share that needs it
 }
 
 var _ swarm.Library = (*idbLibrary)(nil)
 
 // idbChunks is the chunk store of one file.
 type idbChunks struct {
-	db  js.Value
-	key string
-	m   *swarm.Manifest
+	db   js.Value
+	puts *putBatcher
+	key  string
+	m    *swarm.Manifest
 }
 
 var _ swarm.Chunks = (*idbChunks)(nil)
@@ -72,7 +79,7 @@ func openDB(ctx context.Context, name string) (*idbLibrary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening IndexedDB: %w", err)
 	}
-	return &idbLibrary{db: db}, nil
+	return &idbLibrary{db: db, puts: &putBatcher{db: db}}, nil
 }
 
 // awaitRequest waits for an IDBRequest and returns its result.
@@ -198,7 +205,7 @@ func (l *idbLibrary) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks,
 			return nil, err
 		}
 	}
-	return &idbChunks{db: l.db, key: r.Key, m: m}, nil
+	return &idbChunks{db: l.db, puts: l.puts, key: r.Key, m: m}, nil
 }
 
 func (l *idbLibrary) putRecord(ctx context.Context, r fileRecord) error {
@@ -284,24 +291,88 @@ func (c *idbChunks) blob(ctx context.Context, i int) (js.Value, error) {
 // WriteChunk implements swarm.Chunks. The write is committed before it
 // returns, so a chunk counted as held survives a reload.
 func (c *idbChunks) WriteChunk(ctx context.Context, i int, data []byte) error {
-	blob := js.Global().Get("Blob").New(js.ValueOf([]any{bytesToJS(data)}))
-	return putChunk(ctx, c.db, c.key, i, blob)
+	blob := jsmem.Blob(data, "")
+	return c.puts.put(ctx, c.key, i, blob)
 }
 
-func putChunk(ctx context.Context, db js.Value, key string, i int, blob js.Value) error {
+// putBatcher stores chunks for a database. Writes that arrive while a
+// transaction commits go together in the next one, so a busy tab pays for
+// one commit per batch instead of one per chunk. Each write returns once
+// its transaction has committed, or with the error that aborted it.
+type putBatcher struct {
+	db js.Value
+
+	mu      sync.Mutex
+	queue   []putRequest
+	running bool
+}
+
+type putRequest struct {
+	key  string
+	i    int
+	blob js.Value
+	done chan error
+}
+
+// maxBatch bounds the chunks one transaction stores.
+const maxBatch = 16
+
+func (b *putBatcher) put(ctx context.Context, key string, i int, blob js.Value) error {
+	r := putRequest{key: key, i: i, blob: blob, done: make(chan error, 1)}
+	b.mu.Lock()
+	b.queue = append(b.queue, r)
+	start := !b.running
+	b.running = true
+	b.mu.Unlock()
+	if start {
+		go b.run()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run commits batches until the queue is empty.
+func (b *putBatcher) run() {
+	for {
+		b.mu.Lock()
+		batch := b.queue[:min(len(b.queue), maxBatch)]
+		b.queue = b.queue[len(batch):]
+		if len(batch) == 0 {
+			b.queue = nil
+			b.running = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		err := b.commit(batch)
+		for _, r := range batch {
+			if err != nil {
+				err = fmt.Errorf("storing chunk %d: %w", r.i, err)
+			}
+			r.done <- err
+		}
+	}
+}
+
+func (b *putBatcher) commit(batch []putRequest) error {
 	// Relaxed durability: committed once the OS has the data, without
 	// waiting for a flush to disk. It survives a reload or a browser crash.
-	tx, err := call(db, "transaction", chunksStore, "readwrite", relaxed)
+	tx, err := call(b.db, "transaction", chunksStore, "readwrite", relaxed)
 	if err != nil {
 		return err
 	}
-	if _, err := call(tx.Call("objectStore", chunksStore), "put", blob, chunkKey(key, i)); err != nil {
-		return err
+	st := tx.Call("objectStore", chunksStore)
+	for _, r := range batch {
+		if _, err := call(st, "put", r.blob, chunkKey(r.key, r.i)); err != nil {
+			tx.Call("abort")
+			return err
+		}
 	}
-	if err := awaitTx(ctx, tx); err != nil {
-		return fmt.Errorf("storing chunk %d: %w", i, err)
-	}
-	return nil
+	return awaitTx(context.Background(), tx)
 }
 
 // fileBlob returns the whole file as one Blob made of the chunk Blobs, in
@@ -335,10 +406,12 @@ func mediaType(m *swarm.Manifest) string {
 	return m.Type
 }
 
-// importFile reads a picked File slice by slice, hashes each chunk, stores
-// it, and returns the file's manifest. Reading the next slice and storing
-// earlier ones overlap with hashing; only the chunk being hashed is in wasm
-// memory. progress is called with the bytes read so far.
+// importFile cuts a picked File into chunks, hashes each, stores each, and
+// returns the file's manifest. The hashes and writes of several chunks
+// overlap. On worker threads (a plain-http page, no crypto.subtle) the
+// bytes are read and hashed there: this thread only slices and stores,
+// and the browser copies each slice into IndexedDB itself. progress is
+// called with the bytes hashed so far.
 func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress func(int64)) (*swarm.Manifest, error) {
 	name, typ := file.Get("name").String(), file.Get("type").String()
 	size := int64(file.Get("size").Float())
@@ -347,40 +420,39 @@ func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress fun
 	rand.Read(rnd[:])
 	key := "import-" + hex.EncodeToString(rnd[:])
 	n := int((size + cs - 1) / cs)
-	slice := func(i int) js.Value { return file.Call("slice", int64(i)*cs, min(int64(i+1)*cs, size)) }
-	w := newChunkWriter(ctx, l.db, key, maxImportWrites)
+	hash := l.chunkHasher(ctx)
+	w := newChunkWriter(ctx, l.puts, key, maxImportWrites)
 	fail := func(err error) (*swarm.Manifest, error) {
 		w.wait()
 		l.dropChunks(key)
 		return nil, err
 	}
+	// Up to ahead chunks are being read and hashed at once: enough to keep
+	// every worker busy, within importBytesAhead of memory.
+	ahead := max(2, min(importChunksAhead, int(importBytesAhead/cs)))
+	sums := make([]<-chan hashResult, 0, ahead)
 	hashes := make([]swarm.Hash, 0, n)
-	var buf []byte
-	// The next slice is read while this one is hashed.
-	var cur, next, nextRead js.Value
-	if n > 0 {
-		next = slice(0)
-		nextRead = next.Call("arrayBuffer")
-	}
-	for i := range n {
-		cur = next
-		ab, err := await(ctx, nextRead)
-		if err != nil {
-			return fail(fmt.Errorf("reading %s: %w", name, err))
+	for i := 0; len(hashes) < n; {
+		for i < n && len(sums) < ahead {
+			chunk := file.Call("slice", int64(i)*cs, min(int64(i+1)*cs, size))
+			sums = append(sums, hash(chunk))
+			if err := w.put(i, chunk); err != nil {
+				return fail(err)
+			}
+			i++
 		}
-		if i+1 < n {
-			next = slice(i + 1)
-			nextRead = next.Call("arrayBuffer")
+		var r hashResult
+		select {
+		case r = <-sums[0]:
+		case <-ctx.Done():
+			return fail(ctx.Err())
 		}
-		h, err := hashJS(ctx, ab, &buf)
-		if err != nil {
-			return fail(fmt.Errorf("hashing %s: %w", name, err))
+		if r.err != nil {
+			return fail(fmt.Errorf("hashing %s: %w", name, r.err))
 		}
-		hashes = append(hashes, h)
-		if err := w.put(i, cur); err != nil {
-			return fail(err)
-		}
-		progress(min(int64(i+1)*cs, size))
+		hashes = append(hashes, r.sum)
+		sums = sums[1:]
+		progress(min(int64(len(hashes))*cs, size))
 	}
 	if err := w.wait(); err != nil {
 		l.dropChunks(key)
@@ -403,23 +475,29 @@ func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress fun
 	return m, nil
 }
 
+// How far a share reads ahead of the oldest chunk not yet hashed.
+const (
+	importChunksAhead = 12
+	importBytesAhead  = 32 << 20
+)
+
 // maxImportWrites bounds the chunk writes a share keeps in flight.
-const maxImportWrites = 8
+const maxImportWrites = 2 * maxBatch
 
 // chunkWriter stores chunks with up to a bounded number of writes in
 // flight, and keeps the first error.
 type chunkWriter struct {
-	ctx context.Context
-	db  js.Value
-	key string
-	sem chan struct{}
-	wg  sync.WaitGroup
-	mu  sync.Mutex
-	err error
+	ctx  context.Context
+	puts *putBatcher
+	key  string
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
 }
 
-func newChunkWriter(ctx context.Context, db js.Value, key string, n int) *chunkWriter {
-	return &chunkWriter{ctx: ctx, db: db, key: key, sem: make(chan struct{}, n)}
+func newChunkWriter(ctx context.Context, puts *putBatcher, key string, n int) *chunkWriter {
+	return &chunkWriter{ctx: ctx, puts: puts, key: key, sem: make(chan struct{}, n)}
 }
 
 // put starts storing blob as chunk i, waiting while the bound is reached.
@@ -438,7 +516,7 @@ func (w *chunkWriter) put(i int, blob js.Value) error {
 	go func() {
 		defer w.wg.Done()
 		defer func() { <-w.sem }()
-		if err := putChunk(w.ctx, w.db, w.key, i, blob); err != nil {
+		if err := w.puts.put(w.ctx, w.key, i, blob); err != nil {
 			w.mu.Lock()
 			if w.err == nil {
 				w.err = err
@@ -470,12 +548,49 @@ func (l *idbLibrary) dropChunks(key string) {
 	}
 }
 
-// hashJS hashes a chunk read into a JS ArrayBuffer: natively when the page
-// may use crypto.subtle, else in Go through buf, reused between chunks.
-func hashJS(ctx context.Context, ab js.Value, buf *[]byte) (swarm.Hash, error) {
-	if hasSubtle() {
-		return digestJS(ctx, ab)
+// chunkHasher returns how a share hashes a chunk, given as a Blob: with
+// crypto.subtle when the page may use it, else on the library's hashing
+// workers, else (no workers) in Go on this thread.
+func (l *idbLibrary) chunkHasher(ctx context.Context) func(chunk js.Value) <-chan hashResult {
+	if pool := l.hashPool(ctx); pool != nil {
+		return pool.hash
 	}
-	*buf = bytesFromJS(ab, *buf)
-	return swarm.HashChunk(*buf), nil
+	return func(chunk js.Value) <-chan hashResult {
+		ch := make(chan hashResult, 1)
+		go func() {
+			var r hashResult
+			ab, err := await(ctx, chunk.Call("arrayBuffer"))
+			switch {
+			case err != nil:
+				r.err = fmt.Errorf("reading: %w", err)
+			case hasSubtle():
+				r.sum, r.err = digestJS(ctx, ab)
+			default:
+				r.sum = swarm.HashChunk(bytesFromJS(ab, nil))
+			}
+			ch <- r
+		}()
+		return ch
+	}
+}
+
+// hashPool starts the library's hashing workers on first use: one per
+// core, at most four. It returns nil, and logs why, when they cannot run;
+// the next share tries again.
+func (l *idbLibrary) hashPool(ctx context.Context) *hashPool {
+	if hasSubtle() {
+		return nil // the browser's own hashing is faster still
+	}
+	l.poolMu.Lock()
+	defer l.poolMu.Unlock()
+	if l.pool == nil || l.pool.stopped() {
+		n := min(max(js.Global().Get("navigator").Get("hardwareConcurrency").Int(), 1), 4)
+		p, err := newHashPool(ctx, n)
+		if err != nil {
+			slog.Warn("hashing on the page's thread", "err", err)
+			return nil
+		}
+		l.pool = p
+	}
+	return l.pool
 }

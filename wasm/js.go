@@ -98,13 +98,6 @@ func promise(fn func() (any, error)) js.Value {
 	return js.Global().Get("Promise").New(executor)
 }
 
-// bytesToJS copies b into a new Uint8Array.
-func bytesToJS(b []byte) js.Value {
-	u := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(u, b)
-	return u
-}
-
 // bytesFromJS copies an ArrayBuffer or typed array into buf, grown as needed.
 func bytesFromJS(v js.Value, buf []byte) []byte {
 	u := js.Global().Get("Uint8Array").New(v)

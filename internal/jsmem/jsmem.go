@@ -1,0 +1,71 @@
+//go:build js
+
+// Package jsmem hands Go bytes to browser APIs that copy what they are
+// given (Blob, RTCDataChannel.send) without first copying them into a
+// JavaScript array.
+//
+// The page defines window.tabswarmMemory with two functions that view the
+// module's memory in place: blob(ptr, len, type) and send(channel, ptr,
+// len). The view is made inside the call, after every argument is
+// converted, so a memory growth in between cannot detach it. Where the
+// page has no such helper (tests under Node), the bytes are copied first.
+package jsmem
+
+import (
+	"fmt"
+	"runtime"
+	"syscall/js"
+	"unsafe"
+)
+
+var (
+	uint8Array = js.Global().Get("Uint8Array")
+	blobClass  = js.Global().Get("Blob")
+)
+
+// helper returns the page's window.tabswarmMemory, or undefined.
+func helper() js.Value { return js.Global().Get("tabswarmMemory") }
+
+// InPlace reports whether the page lends the module's memory, so that
+// Blob and Send copy once instead of twice.
+func InPlace() bool { return helper().Truthy() }
+
+func addr(b []byte) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
+
+// Copy returns a new Uint8Array holding a copy of b.
+func Copy(b []byte) js.Value {
+	u := uint8Array.New(len(b))
+	js.CopyBytesToJS(u, b)
+	return u
+}
+
+// Blob returns a new Blob of media type typ holding a copy of b.
+func Blob(b []byte, typ string) js.Value {
+	if h := helper(); h.Truthy() && len(b) > 0 {
+		v := h.Call("blob", addr(b), len(b), typ)
+		runtime.KeepAlive(b)
+		return v
+	}
+	return blobClass.New([]any{Copy(b)}, map[string]any{"type": typ})
+}
+
+// Send sends b as one binary message on the RTCDataChannel dc. A closed
+// or failed channel's exception comes back as an error.
+func Send(dc js.Value, b []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if je, ok := r.(js.Error); ok {
+				err = fmt.Errorf("data channel send: %s", je.Value.Get("message").String())
+				return
+			}
+			panic(r)
+		}
+	}()
+	if h := helper(); h.Truthy() && len(b) > 0 {
+		h.Call("send", dc, addr(b), len(b))
+		runtime.KeepAlive(b)
+		return nil
+	}
+	dc.Call("send", Copy(b))
+	return nil
+}
