@@ -46,6 +46,8 @@ func TestShareGetReload(t *testing.T) {
 			}
 			f.digest = d
 		}
+		// A plain-http page has no crypto.subtle: it hashes on workers.
+		alice.waitConsole(t, "hashing workers started", 5*time.Second)
 	})
 	if t.Failed() {
 		t.FailNow()

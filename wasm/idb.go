@@ -590,6 +590,7 @@ func (l *idbLibrary) hashPool(ctx context.Context) *hashPool {
 			slog.Warn("hashing on the page's thread", "err", err)
 			return nil
 		}
+		slog.Info("hashing workers started", "workers", n)
 		l.pool = p
 	}
 	return l.pool
