@@ -28,9 +28,13 @@ func startTracker(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: tracker.New(tracker.Options{Logger: testLogger(t)}).Handler()}
+	trk := tracker.New(tracker.Options{Logger: testLogger(t)})
+	srv := &http.Server{Handler: trk.Handler()}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		srv.Close()
+		trk.Close()
+	})
 	return "ws://" + ln.Addr().String() + "/ws"
 }
 

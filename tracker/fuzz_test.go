@@ -50,11 +50,12 @@ func FuzzHandleMessage(f *testing.F) {
 		tr.reg = newRegistry(tr.opts)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		other := newPeer(ctx, nil, tr.opts)
+		other := newPeer(ctx, nil, &tr.opts)
 		other.id = "other"
-		p := newPeer(ctx, nil, tr.opts)
-		p.out = make(chan frame, 16)
-		other.out = make(chan frame, 16)
+		p := newPeer(ctx, nil, &tr.opts)
+		// No writer runs (there is no connection): what is sent stays
+		// queued.
+		p.writing, other.writing = true, true
 		tr.reg.addPeer(p)
 		tr.reg.addPeer(other)
 		if _, _, e := tr.reg.announce(other, fuzzManifest.Digest, fuzzManifest, raw, 0, false, 0, 0); e != nil {
@@ -74,9 +75,9 @@ func FuzzHandleMessage(f *testing.F) {
 			t.Fatalf("the peer was dropped: %v", err)
 		}
 		var replies []signaling.Message
-		for len(p.out) > 0 {
+		for _, f := range p.queue {
 			var m signaling.Message
-			if err := json.Unmarshal((<-p.out).data, &m); err != nil {
+			if err := json.Unmarshal(f.data, &m); err != nil {
 				t.Fatalf("reply is not a message: %v", err)
 			}
 			replies = append(replies, m)

@@ -21,7 +21,7 @@ import (
 func (t *Tracker) handle(p *peer, data []byte) {
 	defer func() {
 		if v := recover(); v != nil { // a bug; drop the peer, keep the tracker
-			p.log.Error("tracker: panic handling a message", "panic", v, "stack", string(debug.Stack()))
+			p.log().Error("tracker: panic handling a message", "panic", v, "stack", string(debug.Stack()))
 			p.cancel(fmt.Errorf("tracker: panic: %v", v))
 		}
 	}()

@@ -27,7 +27,7 @@ type server struct {
 }
 
 // startServer serves a new Tracker on addr ("127.0.0.1:0" for any port).
-func startServer(t *testing.T, addr string, opts Options) *server {
+func startServer(t testing.TB, addr string, opts Options) *server {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -59,13 +59,13 @@ func (s *server) wsURL() string { return "ws" + strings.TrimPrefix(s.base, "http
 
 // rawPeer is a bare WebSocket client that speaks the protocol by hand.
 type rawPeer struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 	id string
 }
 
 // dial connects and reads the welcome.
-func (s *server) dial(t *testing.T) *rawPeer {
+func (s *server) dial(t testing.TB) *rawPeer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -152,7 +152,7 @@ type testFile struct {
 	raw json.RawMessage
 }
 
-func newFile(t *testing.T, size int64) testFile {
+func newFile(t testing.TB, size int64) testFile {
 	t.Helper()
 	cs := swarm.ChunkSize(size)
 	chunks := make([]swarm.Hash, (size+cs-1)/cs)

@@ -9,7 +9,7 @@ import (
 )
 
 // requestLogger logs one line per HTTP request once it has been served; for
-// /ws that is when the connection ends.
+// /ws that is once the connection is upgraded (the peer logs its end).
 func requestLogger(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

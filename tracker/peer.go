@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,31 +18,46 @@ import (
 	"tabswarm/swarm"
 )
 
-// peer is one WebSocket connection. Its reader goroutine decodes and handles
-// messages; its writer goroutine drains out. Whatever sends to a peer never
-// blocks: a full out queue disconnects the peer instead.
+// peer is one WebSocket connection. Its reader goroutine reads messages and
+// has a handler goroutine handle each. Whatever sends to a peer never
+// blocks: it queues the frame and, unless one runs, starts a writer
+// goroutine that drains the queue and ends; a full queue disconnects the
+// peer instead. An idle peer has no goroutine but its reader, and a timer
+// that pings it.
 type peer struct {
 	id      string
 	ws      *websocket.Conn
-	log     *slog.Logger
-	out     chan frame
+	opts    *Options
 	limiter *rate.Limiter
 	strikes *rate.Limiter   // cap violations; when empty, the peer is closed
 	ctx     context.Context // done once the peer is being disconnected
 	cancel  context.CancelCauseFunc
 	closing atomic.Bool // a final frame is queued: read no more
+	pinger  *time.Timer // runs pingIdle
+
+	mu        sync.Mutex     // guards the send queue
+	queue     []frame        // frames waiting to be written: queue[head:]
+	head      int            // where the waiting frames start
+	writing   bool           // a writer goroutine is draining the queue
+	idleSince time.Time      // when the queue was last drained
+	writers   sync.WaitGroup // the writer goroutine, while one runs
 
 	swarms map[swarm.Hash]struct{} // guarded by registry.mu
 	offers map[offerKey]offer      // relayed, unanswered; guarded by registry.mu
 }
 
-// frame is one queued outgoing message. A final frame (close != nil) is the
-// last one: the writer stops after it and the connection closes with that
-// status.
+// frame is one queued outgoing message, or a ping. A final frame (close !=
+// nil) is the last one: the writer stops after it and the connection closes
+// with that status.
 type frame struct {
 	data  []byte
 	close *closeFrame
+	ping  bool
 }
+
+// keptQueue is the send queue capacity a drained queue keeps; a larger
+// one is let go, so that a burst's queue does not stay with an idle peer.
+const keptQueue = 4
 
 // closeFrame is the close status that follows a final frame. It is also the
 // error the writer ends with after writing one.
@@ -54,20 +70,27 @@ func (c *closeFrame) Error() string {
 	return "tracker: closing after final frame: " + c.reason
 }
 
-func newPeer(ctx context.Context, ws *websocket.Conn, opts Options) *peer {
+// newPeer returns a peer on ws, disconnected when ctx is done, that pings
+// itself when idle for opts.PingInterval.
+func newPeer(ctx context.Context, ws *websocket.Conn, opts *Options) *peer {
 	p := &peer{
-		id:      newPeerID(),
-		ws:      ws,
-		out:     make(chan frame, opts.SendQueue),
-		limiter: rate.NewLimiter(rate.Limit(opts.MessageRate), opts.MessageBurst),
-		strikes: rate.NewLimiter(rate.Limit(float64(opts.MaxStrikes)/60), opts.MaxStrikes),
-		swarms:  make(map[swarm.Hash]struct{}),
-		offers:  make(map[offerKey]offer),
+		id:        newPeerID(),
+		ws:        ws,
+		opts:      opts,
+		limiter:   rate.NewLimiter(rate.Limit(opts.MessageRate), opts.MessageBurst),
+		strikes:   rate.NewLimiter(rate.Limit(float64(opts.MaxStrikes)/60), opts.MaxStrikes),
+		idleSince: time.Now(),
+		swarms:    make(map[swarm.Hash]struct{}),
+		offers:    make(map[offerKey]offer),
 	}
-	p.log = opts.Logger.With("peer_id", p.id)
 	p.ctx, p.cancel = context.WithCancelCause(ctx)
+	p.pinger = time.AfterFunc(opts.PingInterval, p.pingIdle)
 	return p
 }
+
+// log returns a logger for lines about p. It is made on each use, which is
+// rare, rather than kept with every connection.
+func (p *peer) log() *slog.Logger { return p.opts.Logger.With("peer_id", p.id) }
 
 // newPeerID returns 16 random bytes in hex. The tracker alone picks IDs.
 func newPeerID() string {
@@ -81,20 +104,38 @@ func newPeerID() string {
 func (p *peer) send(m signaling.Message) {
 	b, err := json.Marshal(m)
 	if err != nil { // only a bug gets here: every field marshals
-		p.log.Error("tracker: encoding a message", "type", m.Type, "err", err)
+		p.log().Error("tracker: encoding a message", "type", m.Type, "err", err)
 		return
 	}
 	p.enqueue(frame{data: b})
 }
 
+// enqueue queues f without blocking and starts a writer if none runs. If
+// the queue is full the peer is too slow and is disconnected.
 func (p *peer) enqueue(f frame) {
-	if p.ctx.Err() != nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.enqueueLocked(f)
+}
+
+func (p *peer) enqueueLocked(f frame) {
+	switch {
+	case p.ctx.Err() != nil:
+		return
+	case len(p.queue)-p.head >= p.opts.SendQueue:
+		p.cancel(errSlowPeer)
 		return
 	}
-	select {
-	case p.out <- f:
-	default:
-		p.cancel(errSlowPeer)
+	if p.head > 0 && len(p.queue) == cap(p.queue) { // reuse the written prefix
+		n := copy(p.queue, p.queue[p.head:])
+		clear(p.queue[n:])
+		p.queue, p.head = p.queue[:n], 0
+	}
+	p.queue = append(p.queue, f)
+	if !p.writing {
+		p.writing = true
+		p.writers.Add(1)
+		go p.writeQueued()
 	}
 }
 
@@ -125,33 +166,86 @@ func (p *peer) finish(data []byte, status websocket.StatusCode, reason string) {
 // errFinalFrame ends the reader once a final frame is queued.
 var errFinalFrame = errors.New("tracker: final frame queued")
 
-// writeLoop writes queued frames and pings an idle peer until the peer is
-// disconnected or a write fails or times out.
-func (p *peer) writeLoop(writeTimeout, pingInterval time.Duration) error {
-	ping := time.NewTicker(pingInterval)
-	defer ping.Stop()
+// writeQueued writes queued frames until the queue is empty, then ends. A
+// failed or timed out write, or a final frame, disconnects the peer.
+func (p *peer) writeQueued() {
+	defer p.writers.Done()
 	for {
-		select {
-		case f := <-p.out:
-			ctx, cancel := context.WithTimeout(p.ctx, writeTimeout)
-			err := p.ws.Write(ctx, websocket.MessageText, f.data)
-			cancel()
-			if err != nil {
-				return err
-			}
-			if f.close != nil {
-				return f.close
-			}
-			ping.Reset(pingInterval)
-		case <-ping.C:
-			ctx, cancel := context.WithTimeout(p.ctx, writeTimeout)
-			err := p.ws.Ping(ctx)
-			cancel()
-			if err != nil {
-				return err
-			}
-		case <-p.ctx.Done():
-			return nil
+		f, ok := p.next()
+		if !ok {
+			return
+		}
+		if err := p.write(f); err != nil {
+			p.cancel(err)
+			return
 		}
 	}
+}
+
+// next takes the next frame off the queue. When there is none, or the peer
+// is being disconnected, it reports false and the writer must end.
+func (p *peer) next() (frame, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.head == len(p.queue) || p.ctx.Err() != nil {
+		p.writing = false
+		p.idleSince = time.Now()
+		p.queue, p.head = p.queue[:0], 0
+		if cap(p.queue) > keptQueue {
+			p.queue = nil
+		}
+		return frame{}, false
+	}
+	f := p.queue[p.head]
+	p.queue[p.head] = frame{}
+	p.head++
+	return f, true
+}
+
+// write writes one frame within the write timeout; after a final frame it
+// returns the frame's closeFrame.
+func (p *peer) write(f frame) error {
+	ctx, cancel := context.WithTimeout(p.ctx, p.opts.WriteTimeout)
+	defer cancel()
+	if f.ping {
+		return p.ws.Ping(ctx) // returns once the pong is in
+	}
+	if err := p.ws.Write(ctx, websocket.MessageText, f.data); err != nil {
+		return err
+	}
+	if f.close != nil {
+		return f.close
+	}
+	return nil
+}
+
+// pingIdle, run by p.pinger, queues a ping if nothing was written for the
+// last ping interval, and sets the timer for the next check.
+func (p *peer) pingIdle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ctx.Err() != nil {
+		return
+	}
+	wait := p.opts.PingInterval
+	if !p.writing {
+		if idle := time.Since(p.idleSince); idle >= wait {
+			p.enqueueLocked(frame{ping: true})
+		} else {
+			wait -= idle
+		}
+	}
+	p.pinger.Reset(wait)
+}
+
+// stopWriting stops the pings, drops the queue and waits for the writer, if
+// one runs; p.ctx must be done.
+func (p *peer) stopWriting() {
+	// enqueue and pingIdle check p.ctx under p.mu: after this critical
+	// section, no writer starts and the timer stays stopped.
+	p.mu.Lock()
+	p.pinger.Stop()
+	p.queue, p.head = nil, 0
+	p.mu.Unlock()
+	p.writers.Wait()
 }

@@ -32,7 +32,10 @@ type Tracker struct {
 	active  int            // WebSocket connections being served
 	perIP   map[string]int // WebSocket connections by client address key
 	streams int            // /api/stats/events streams being served
-	conns   sync.WaitGroup // one per active connection or stream
+	conns   sync.WaitGroup // one per active connection, stream or handler
+
+	handlers sync.Once   // starts the handler goroutines (startHandlers)
+	jobs     chan func() // to the handler goroutines
 }
 
 // New returns a Tracker; see Options for the defaults.
@@ -49,12 +52,14 @@ func New(opts Options) *Tracker {
 	}
 	t.metrics = newMetrics(t)
 	t.ctx, t.cancel = context.WithCancel(context.Background())
+	t.jobs = make(chan func())
 	t.handler = t.routes()
 	return t
 }
 
 // Handler returns the tracker's HTTP handler: the WebSocket, the API and the
-// app.
+// app. Whoever serves it calls Close when done, which ends the connections
+// and the tracker's own goroutines.
 func (t *Tracker) Handler() http.Handler { return t.handler }
 
 // Serve serves HTTP on ln until ctx is done, then shuts down gracefully:

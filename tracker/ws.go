@@ -1,11 +1,15 @@
 package tracker
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"runtime"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -21,10 +25,19 @@ const hardFrameLimit = 4 * signaling.MaxMessageBytes
 // errFrameTooLarge ends a reader that met a frame over hardFrameLimit.
 var errFrameTooLarge = errors.New("tracker: frame over the hard limit")
 
-// serveWS upgrades the request and serves the connection until it ends.
-// A page from another origin gets 403 (forbidden_origin), a client address
-// at MaxConnsPerIP 429 and a full tracker 503 (rate_limited), each before
-// the upgrade.
+// Buffer sizes of a WebSocket connection: every connection holds both for
+// its lifetime, so they are small (net/http's are 4 KB each). A frame
+// larger than a buffer takes one more system call to read or write.
+const (
+	wsReadBuffer  = 512
+	wsWriteBuffer = 512
+)
+
+// serveWS upgrades the request and starts serving the connection in a
+// goroutine of its own, so that the request, net/http's buffers and this
+// goroutine are let go. A page from another origin gets 403
+// (forbidden_origin), a client address at MaxConnsPerIP 429 and a full
+// tracker 503 (rate_limited), each before the upgrade.
 func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err := originAllowed(r, t.opts.AllowOrigins); err != nil {
 		t.metrics.refused.WithLabelValues(refusedOrigin).Inc()
@@ -41,54 +54,82 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, errorf(signaling.CodeRateLimited, "%v", err))
 		return
 	}
-	defer t.release(ip)
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: t.opts.AllowOrigins})
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+		OriginPatterns:  t.opts.AllowOrigins,
+		CompressionMode: websocket.CompressionDisabled, // no flate state per connection
+	})
 	if err != nil {
+		t.release(ip)
 		t.log.Info("tracker: WebSocket handshake failed", "remote", r.RemoteAddr, "err", err)
 		return // Accept has written the response
 	}
 	ws.SetReadLimit(-1) // readFrame enforces the limits, to answer too_large
+	go t.servePeer(ws, ip, r.RemoteAddr)
+}
 
-	p := newPeer(t.ctx, ws, t.opts)
+// servePeer serves an upgraded connection from client address key ip
+// until it ends. Its goroutine is the peer's reader; once the peer's
+// context is done, disconnect closes the connection.
+func (t *Tracker) servePeer(ws *websocket.Conn, ip, remote string) {
+	defer t.release(ip)
+	p := newPeer(t.ctx, ws, &t.opts)
 	for !t.reg.addPeer(p) { // a 128-bit collision: draw again
-		p = newPeer(t.ctx, ws, t.opts)
+		p.cancel(nil)
+		p.pinger.Stop()
+		p = newPeer(t.ctx, ws, &t.opts)
 	}
 	defer t.reg.removePeer(p)
-	p.log.Info("tracker: peer connected", "remote", r.RemoteAddr)
+	p.log().Info("tracker: peer connected", "remote", remote)
+	closed := make(chan struct{})
+	context.AfterFunc(p.ctx, func() {
+		defer close(closed)
+		t.disconnect(p)
+	})
 	p.send(signaling.Message{Type: signaling.TypeWelcome, PeerID: p.id})
 
-	var wg sync.WaitGroup
-	readDone := make(chan struct{})
-	wg.Go(func() {
-		defer close(readDone)
-		if err := t.readLoop(p); !errors.Is(err, errFinalFrame) {
-			p.cancel(err) // else the writer ends after the final frame
-		}
-	})
-	writeDone := make(chan struct{})
-	wg.Go(func() {
-		defer close(writeDone)
-		p.cancel(p.writeLoop(t.opts.WriteTimeout, t.opts.PingInterval))
-	})
+	if err := t.readLoop(p); !errors.Is(err, errFinalFrame) {
+		p.cancel(err) // else the writer ends after the final frame
+	}
+	<-closed
+	p.log().Info("tracker: peer disconnected", "reason", context.Cause(p.ctx))
+}
 
-	<-p.ctx.Done()
-	<-writeDone
+// disconnect closes p's connection once p.ctx is done and the writer has
+// ended: after a final frame with its status, and with a close handshake
+// unless the peer was too slow to read.
+func (t *Tracker) disconnect(p *peer) {
+	p.stopWriting()
 	cause := context.Cause(p.ctx)
 	var cf *closeFrame
 	switch {
 	case errors.As(cause, &cf):
-		ws.Close(cf.status, cf.reason)
+		p.ws.Close(cf.status, cf.reason)
 	case errors.Is(cause, errSlowPeer):
 		t.metrics.dropped.WithLabelValues(droppedSlow).Inc()
-		ws.CloseNow()
 	case errors.Is(cause, context.Canceled): // the tracker is closing
-		ws.Close(websocket.StatusGoingAway, "tracker shutting down")
+		p.ws.Close(websocket.StatusGoingAway, "tracker shutting down")
 	default:
-		ws.Close(websocket.StatusPolicyViolation, "")
+		p.ws.Close(websocket.StatusPolicyViolation, "")
 	}
-	ws.CloseNow()
-	wg.Wait()
-	p.log.Info("tracker: peer disconnected", "reason", cause)
+	p.ws.CloseNow()
+}
+
+// smallBuffers is a ResponseWriter whose Hijack, which websocket.Accept
+// calls, gives the connection buffers of wsReadBuffer and wsWriteBuffer
+// bytes instead of net/http's.
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	var r io.Reader = conn
+	if n := brw.Reader.Buffered(); n > 0 { // the client did not wait for the 101
+		b, _ := brw.Reader.Peek(n)
+		r = io.MultiReader(bytes.NewReader(bytes.Clone(b)), conn)
+	}
+	return conn, bufio.NewReadWriter(bufio.NewReaderSize(r, wsReadBuffer), bufio.NewWriterSize(conn, wsWriteBuffer)), nil
 }
 
 // readLoop reads and handles frames until the connection fails.
@@ -100,7 +141,7 @@ func (t *Tracker) readLoop(p *peer) error {
 		if p.closing.Load() {
 			return errFinalFrame
 		}
-		data, err := readFrame(ctx, p.ws)
+		buf, err := readFrame(ctx, p.ws)
 		switch {
 		case errors.Is(err, errFrameTooLarge):
 			p.finish(tooLargeReply, websocket.StatusMessageTooBig, "frame too large")
@@ -114,7 +155,47 @@ func (t *Tracker) readLoop(p *peer) error {
 		case err != nil:
 			return err
 		}
+		t.handleAside(p, buf.Bytes()) // handle keeps nothing of the bytes
+		putFrameBuf(buf)
+	}
+}
+
+// handleAside has a handler goroutine handle data and waits for it. The
+// reader spends its life parked in a read, which needs a small stack;
+// handling (JSON) needs a larger one, which the handlers keep instead of
+// every connection.
+func (t *Tracker) handleAside(p *peer, data []byte) {
+	t.handlers.Do(t.startHandlers)
+	done := make(chan struct{})
+	job := func() {
+		defer close(done)
 		t.handle(p, data)
+	}
+	select {
+	case t.jobs <- job:
+	case <-t.ctx.Done(): // the handlers are ending
+		job()
+	}
+	<-done
+}
+
+// startHandlers starts the handler goroutines, which end when the tracker
+// closes. Handling blocks on nothing but short-held mutexes, so a few per
+// CPU are enough.
+func (t *Tracker) startHandlers() {
+	for range 4 * runtime.GOMAXPROCS(0) {
+		t.conns.Add(1) // the caller is a connection: the count is not 0
+		go func() {
+			defer t.conns.Done()
+			for {
+				select {
+				case job := <-t.jobs:
+					job()
+				case <-t.ctx.Done():
+					return
+				}
+			}
+		}()
 	}
 }
 
@@ -129,31 +210,56 @@ func tooLarge() *signaling.Error {
 
 var tooLargeReply = mustMarshal(signaling.Message{Type: signaling.TypeError, Error: tooLarge()})
 
-// readFrame reads one frame of at most MaxMessageBytes. A larger frame is
+// frameBufs holds the buffers frames are read into. A reader takes one once
+// a frame has begun, and gives it back once the frame is handled: a parked
+// reader holds none.
+var frameBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledFrame is the largest buffer frameBufs keeps; one that a large
+// frame grew past it is let go.
+const maxPooledFrame = 64 << 10
+
+func putFrameBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledFrame {
+		frameBufs.Put(b)
+	}
+}
+
+// readFrame reads one frame of at most MaxMessageBytes into a buffer from
+// frameBufs, which the caller gives back with putFrameBuf. A larger frame is
 // read to its end and discarded (errOversized), unless it passes
 // hardFrameLimit (errFrameTooLarge, the connection is then unusable).
-func readFrame(ctx context.Context, ws *websocket.Conn) ([]byte, error) {
+func readFrame(ctx context.Context, ws *websocket.Conn) (*bytes.Buffer, error) {
 	typ, r, err := ws.Reader(ctx)
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(r, signaling.MaxMessageBytes+1))
-	if err != nil {
+	b := frameBufs.Get().(*bytes.Buffer)
+	b.Reset()
+	if err := readFrameInto(b, typ, r); err != nil {
+		putFrameBuf(b)
 		return nil, err
 	}
-	if len(data) > signaling.MaxMessageBytes {
-		n, err := io.CopyN(io.Discard, r, hardFrameLimit-int64(len(data))+1)
+	return b, nil
+}
+
+func readFrameInto(b *bytes.Buffer, typ websocket.MessageType, r io.Reader) error {
+	if _, err := b.ReadFrom(io.LimitReader(r, signaling.MaxMessageBytes+1)); err != nil {
+		return err
+	}
+	if b.Len() > signaling.MaxMessageBytes {
+		n, err := io.CopyN(io.Discard, r, hardFrameLimit-int64(b.Len())+1)
 		switch {
 		case err == io.EOF:
-			return nil, errOversized
+			return errOversized
 		case err != nil:
-			return nil, err
+			return err
 		default:
-			return nil, fmt.Errorf("%w: more than %d bytes", errFrameTooLarge, int64(len(data))+n)
+			return fmt.Errorf("%w: more than %d bytes", errFrameTooLarge, int64(b.Len())+n)
 		}
 	}
 	if typ != websocket.MessageText {
-		return nil, errBinary
+		return errBinary
 	}
-	return data, nil
+	return nil
 }

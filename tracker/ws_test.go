@@ -1,14 +1,18 @@
 package tracker
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"tabswarm/signaling"
 )
@@ -97,7 +101,7 @@ func TestQueryPrefersSeedersAndBounds(t *testing.T) {
 
 func TestNewcomerNotice(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0", Options{})
-	f := newFile(t, 1<<20)
+	f := newFile(t, 4<<20)
 	leech, seed := s.dial(t), s.dial(t)
 	leech.mustOK(f.announce(1, 0, false))
 	seed.mustOK(f.announce(1, 0, true))
@@ -316,4 +320,33 @@ func TestMaxPeers(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("second connection: status %d, want 503", resp.StatusCode)
 	}
+}
+
+// TestIdlePing: the tracker pings a peer it has sent nothing to for a ping
+// interval, again and again while it stays idle, and drops one that does
+// not answer the pings.
+func TestIdlePing(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{PingInterval: 50 * time.Millisecond, WriteTimeout: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var pings atomic.Int32
+	ws, _, err := websocket.Dial(ctx, s.wsURL(), &websocket.DialOptions{OnPingReceived: func(context.Context, []byte) bool {
+		pings.Add(1)
+		return true
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	go func() { // reads the welcome, and answers the pings meanwhile
+		for {
+			if _, _, err := ws.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	eventually(t, "two pings", func() bool { return pings.Load() >= 2 })
+
+	silent := s.dial(t) // reads nothing more: no pong
+	eventually(t, "the silent peer to be dropped", func() bool { return s.reg.peer(silent.id) == nil })
 }

@@ -35,9 +35,13 @@ func startTrackerWith(t *testing.T, opts tracker.Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: tracker.New(opts).Handler()}
+	trk := tracker.New(opts)
+	srv := &http.Server{Handler: trk.Handler()}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		srv.Close()
+		trk.Close()
+	})
 	return "http://" + ln.Addr().String()
 }
 

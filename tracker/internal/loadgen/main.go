@@ -3,15 +3,23 @@
 // round it times an announce phase (every client announces at once and
 // waits for the ok, so latency there is mostly queueing behind N requests),
 // a relay phase at full tilt (each pair bounces offer and answer signals
-// through the tracker, one in flight per pair) and a relay phase paced at
-// -relay-rate, and prints announces/s, relayed signals/s, their p50 and
-// p99 latency, and the tracker's memory per connection. Figures are the median of the rounds, with min and max.
+// through the tracker, one in flight per pair, so latency there is N/2
+// signals of queueing by construction) and a relay phase paced at
+// -relay-rate, open loop (offers go out on the clock whether or not the
+// tracker keeps up; the rate printed is the one achieved). It prints
+// announces/s, relayed signals/s, their p50 and p99 latency, the CPU time
+// per relayed signal of the tracker and of the clients, and the tracker's
+// memory and goroutines per connection. Figures are the median of the
+// rounds, with min and max.
 //
 // The tracker runs in a child process (this binary with -serve), so that
-// its RSS and heap are its own. Everything is on loopback: the clients dial
-// 127.0.0.1 from many 127.1.x.y source addresses, at most -per-addr each,
-// to stay under the tracker's per-address connection cap. Raise the open
-// file limit to over N (ulimit -n) first.
+// its RSS, heap, stacks and CPU time are its own; the clients share the
+// machine's CPUs with it, so on a small machine the latencies include
+// waiting for a CPU (the CPU time per signal does not). Everything is on
+// loopback: the clients dial 127.0.0.1 from many 127.1.x.y source
+// addresses, at most -per-addr each, to stay under the tracker's
+// per-address connection cap. Raise the open file limit to over N (ulimit
+// -n) first.
 //
 //	go run ./tracker/internal/loadgen -n 10000
 package main
@@ -26,6 +34,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,14 +52,16 @@ func main() {
 	relayFor := flag.Duration("relay", 5*time.Second, "length of each relay phase")
 	relayRate := flag.Int("relay-rate", 20000, "relayed signals per `second` offered in the paced relay phase")
 	perAddr := flag.Int("per-addr", 50, "connections per 127.1.x.y source address")
-	heapProfile := flag.String("heapprofile", "", "write the tracker's heap profile, taken with every client connected, to `file`")
+	var prof profiles
+	flag.StringVar(&prof.heap, "heapprofile", "", "write the tracker's heap profile, taken with every client connected, to `file`")
+	flag.StringVar(&prof.cpu, "cpuprofile", "", "write the tracker's CPU profile, over the whole run, to `file`")
 	child := flag.Bool("serve", false, "internal: be the tracker under test")
 	flag.Parse()
 	var err error
 	if *child {
-		err = serveChild(*n, *heapProfile)
+		err = serveChild(*n, prof)
 	} else {
-		err = run(*n+*n%2, *rounds, *announces, *relayFor, *relayRate, *perAddr, *heapProfile)
+		err = run(*n+*n%2, *rounds, *announces, *relayFor, *relayRate, *perAddr, prof)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -58,14 +69,15 @@ func main() {
 	}
 }
 
-func run(n, rounds, announces int, relayFor time.Duration, relayRate, perAddr int, heapProfile string) error {
+func run(n, rounds, announces int, relayFor time.Duration, relayRate, perAddr int, prof profiles) error {
 	ctx := context.Background()
-	tr, err := startChild(n, heapProfile)
+	tr, err := startChild(n, prof)
 	if err != nil {
 		return err
 	}
 	defer tr.stop()
-	baseRSS, baseHeap := tr.memory()
+	base := tr.memory()
+	fmt.Printf("machine: %d CPUs, load average %s\n", runtime.NumCPU(), loadAverage())
 
 	// Connect, 256 dials at a time.
 	relay := new(relayState)
@@ -148,13 +160,16 @@ func run(n, rounds, announces int, relayFor time.Duration, relayRate, perAddr in
 		fig("announces", "/s").add(float64(len(all)) / took.Seconds())
 		fig("announce p50", "ms").add(pct(all, 50))
 		fig("announce p99", "ms").add(pct(all, 99))
-		rss, heap := tr.memory()
-		fig("memory per connection (RSS)", "KB").add(float64(rss-baseRSS) / float64(n) / 1e3)
-		fig("memory per connection (heap in use)", "KB").add(float64(heap-baseHeap) / float64(n) / 1e3)
+		m := tr.memory()
+		fig("memory per connection (RSS)", "KB").add(float64(m.rss-base.rss) / float64(n) / 1e3)
+		fig("memory per connection (heap in use)", "KB").add(float64(m.heap-base.heap) / float64(n) / 1e3)
+		fig("memory per connection (goroutine stacks)", "KB").add(float64(m.stacks-base.stacks) / float64(n) / 1e3)
+		fig("goroutines", "per connection").add(float64(m.goroutines-base.goroutines) / float64(n))
 
 		// Relay phase at full tilt: each pair keeps one signal in flight,
 		// the answerer answering every offer and the offerer offering
 		// again on every answer.
+		cpu, self := tr.cpu(), processCPU("self")
 		relayed, rl := relayPhase(relay, relayFor, func() {
 			relay.on.Store(true)
 			for _, c := range clients {
@@ -166,20 +181,29 @@ func run(n, rounds, announces int, relayFor time.Duration, relayRate, perAddr in
 		fig("relayed signals, max", "/s").add(relayed)
 		fig("relay p50 at max", "ms").add(pct(rl, 50))
 		fig("relay p99 at max", "ms").add(pct(rl, 99))
+		fig("tracker CPU per relayed signal at max", "µs").add(perSignal(tr.cpu()-cpu, rl))
+		fig("clients' CPU per relayed signal at max", "µs").add(perSignal(processCPU("self")-self, rl))
 
 		// Relay phase at a paced rate: offers go out on a clock, spread
 		// over the pairs, and each is answered, for relayRate signals/s.
+		cpu, self = tr.cpu(), processCPU("self")
 		relayed, rl = relayPhase(relay, relayFor, func() { go pace(ctx, clients, relayRate, relayFor) }, clients)
+		fig(fmt.Sprintf("tracker CPU per relayed signal at %d/s", relayRate), "µs").add(perSignal(tr.cpu()-cpu, rl))
+		fig(fmt.Sprintf("clients' CPU per relayed signal at %d/s", relayRate), "µs").add(perSignal(processCPU("self")-self, rl))
 		fig(fmt.Sprintf("relayed signals, paced at %d/s", relayRate), "/s").add(relayed)
 		fig(fmt.Sprintf("relay p50 at %d/s", relayRate), "ms").add(pct(rl, 50))
 		fig(fmt.Sprintf("relay p99 at %d/s", relayRate), "ms").add(pct(rl, 99))
 	}
 	for _, k := range []string{"announces", "announce p50", "announce p99",
 		"relayed signals, max", "relay p50 at max", "relay p99 at max",
+		"tracker CPU per relayed signal at max", "clients' CPU per relayed signal at max",
 		fmt.Sprintf("relayed signals, paced at %d/s", relayRate), fmt.Sprintf("relay p50 at %d/s", relayRate), fmt.Sprintf("relay p99 at %d/s", relayRate),
-		"memory per connection (RSS)", "memory per connection (heap in use)"} {
+		fmt.Sprintf("tracker CPU per relayed signal at %d/s", relayRate), fmt.Sprintf("clients' CPU per relayed signal at %d/s", relayRate),
+		"memory per connection (RSS)", "memory per connection (heap in use)",
+		"memory per connection (goroutine stacks)", "goroutines"} {
 		fmt.Println(figs[k])
 	}
+	fmt.Println("load average at the end:", loadAverage())
 	fmt.Println("tracker targets at 10000 clients: >= 20000 relays/s, p99 < 20 ms, < 16 KB per connection")
 	return nil
 }
@@ -204,25 +228,33 @@ func relayPhase(relay *relayState, d time.Duration, start func(), clients []*cli
 	return float64(relay.count.Load()) / took.Seconds(), lat
 }
 
-// pace sends offers for d, from 8 goroutines that each take every 8th
-// pair in turn, every 10 ms, so that offers and their answers together
-// make rate relayed signals per second.
+// pace offers signals for d at rate relayed signals per second, offers
+// and their answers together. It is open loop and smooth: 8 goroutines each
+// take every 8th pair in turn and, every millisecond, send the offers the
+// clock says are due since the start, so that a stall is caught up rather
+// than skipped (the offered load stays rate however the tracker keeps up)
+// and no burst is larger than a millisecond's share. What is achieved is
+// counted where the signals arrive.
 func pace(ctx context.Context, clients []*client, rate int, d time.Duration) {
-	const senders, tick = 8, 10 * time.Millisecond
-	perTick := float64(rate) / 2 / senders / float64(time.Second/tick)
+	const senders = 8
+	perSender := float64(rate) / 2 / senders // offers per second
+	start := time.Now()
 	var wg sync.WaitGroup
 	for g := range senders {
 		wg.Go(func() {
-			t := time.NewTicker(tick)
+			t := time.NewTicker(time.Millisecond)
 			defer t.Stop()
-			var owed float64
 			next := 2 * g
-			for end := time.Now().Add(d); time.Now().Before(end); <-t.C {
-				for owed += perTick; owed >= 1; owed-- {
+			for sent := 0; ; <-t.C {
+				elapsed := min(time.Since(start), d)
+				for due := int(perSender * elapsed.Seconds()); sent < due; sent++ {
 					clients[next].offer(ctx)
 					if next += 2 * senders; next >= len(clients) {
 						next = 2 * g
 					}
+				}
+				if elapsed == d {
+					return
 				}
 			}
 		})
@@ -242,6 +274,12 @@ func pairManifest(i int) (string, json.RawMessage) {
 	return m.Digest.String(), data
 }
 
+// perSignal returns cpu per relayed signal in microseconds; lat has one
+// entry per signal.
+func perSignal(cpu time.Duration, lat []time.Duration) float64 {
+	return float64(cpu) / float64(len(lat)) / 1e3
+}
+
 // pct returns the p-th percentile of ds in milliseconds.
 func pct(ds []time.Duration, p int) float64 {
 	if len(ds) == 0 {
@@ -258,12 +296,12 @@ type trackerProc struct {
 	addr  string
 }
 
-func startChild(n int, heapProfile string) (*trackerProc, error) {
+func startChild(n int, prof profiles) (*trackerProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "-serve", "-n", strconv.Itoa(n), "-heapprofile", heapProfile)
+	cmd := exec.Command(exe, "-serve", "-n", strconv.Itoa(n), "-heapprofile", prof.heap, "-cpuprofile", prof.cpu)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -299,30 +337,76 @@ func (t *trackerProc) stop() {
 	}
 }
 
-// memory returns the child's resident set (from /proc) and Go heap in use
-// (from its /metrics), in bytes.
-func (t *trackerProc) memory() (rss, heap int64) {
+// trackerMemory is what the tracker child process holds.
+type trackerMemory struct {
+	rss        int64 // resident set, from /proc
+	heap       int64 // Go heap in use, from its /metrics
+	stacks     int64 // goroutine stacks in use, likewise
+	goroutines int64
+}
+
+// memory returns the child's memory. Everything in it is the tracker's
+// (and the Go runtime's baseline): the clients are in this process.
+func (t *trackerProc) memory() trackerMemory {
+	var m trackerMemory
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", t.cmd.Process.Pid)); err == nil {
 		for l := range strings.Lines(string(b)) {
 			if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
 				kb, _ := strconv.ParseInt(f[1], 10, 64)
-				rss = kb << 10
+				m.rss = kb << 10
 			}
 		}
 	}
 	resp, err := http.Get("http://" + t.addr + "/metrics")
 	if err != nil {
-		return rss, 0
+		return m
 	}
 	defer resp.Body.Close()
+	metrics := map[string]*int64{
+		"go_memstats_heap_inuse_bytes":  &m.heap,
+		"go_memstats_stack_inuse_bytes": &m.stacks,
+		"go_goroutines":                 &m.goroutines,
+	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+		if name, v, ok := strings.Cut(sc.Text(), " "); ok && metrics[name] != nil {
 			f, _ := strconv.ParseFloat(v, 64)
-			heap = int64(f)
+			*metrics[name] = int64(f)
 		}
 	}
-	return rss, heap
+	return m
+}
+
+// cpu returns the CPU time the child has used.
+func (t *trackerProc) cpu() time.Duration { return processCPU(strconv.Itoa(t.cmd.Process.Pid)) }
+
+// processCPU returns the CPU time, user and system, that process pid
+// ("self" for this one) has used (0 if /proc cannot tell).
+func processCPU(pid string) time.Duration {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which ends with the last ')':
+	// utime and stime are the 12th and 13th, in clock ticks (100 a second).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+sys) * (time.Second / 100)
+}
+
+// loadAverage returns the machine's 1, 5 and 15 minute load averages, as
+// /proc/loadavg has them: the tracker and the clients share the machine's
+// CPUs with whatever else runs.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // figure is one quantity measured over rounds.

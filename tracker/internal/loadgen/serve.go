@@ -12,16 +12,31 @@ import (
 	"tabswarm/tracker"
 )
 
+// profiles names the files the tracker child writes its profiles to; empty
+// means none.
+type profiles struct{ heap, cpu string }
+
 // serveChild runs the tracker under test in this process, on 127.0.0.1:0,
 // with its caps lifted for n clients; it prints "addr HOST:PORT" and serves
-// until stdin closes (the parent exits or is done). With heapProfile set it
+// until stdin closes (the parent exits or is done). With prof.heap set it
 // first writes a heap profile there, taken while every client is still
-// connected. Its memory is then the
-// tracker's alone, apart from the Go runtime's baseline.
-func serveChild(n int, heapProfile string) error {
+// connected; with prof.cpu set it profiles the CPU from start to end. Its
+// memory is then the tracker's alone, apart from the Go runtime's baseline.
+func serveChild(n int, prof profiles) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
+	}
+	if prof.cpu != "" {
+		f, err := os.Create(prof.cpu)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	tr := tracker.New(tracker.Options{
 		MaxPeers:     n + 64,
@@ -33,8 +48,8 @@ func serveChild(n int, heapProfile string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		io.Copy(io.Discard, os.Stdin)
-		if heapProfile != "" {
-			if err := writeHeapProfile(heapProfile); err != nil {
+		if prof.heap != "" {
+			if err := writeHeapProfile(prof.heap); err != nil {
 				fmt.Fprintln(os.Stderr, "loadgen: heap profile:", err)
 			}
 		}
