@@ -31,6 +31,7 @@ type memSample struct {
 	heapTotal float64 // JS heap allocated (Runtime.getHeapUsage)
 	wasm      float64 // WebAssembly.Memory byteLength
 	backing   float64 // array buffers' and external strings' backing stores, wasm memory included
+	rss       float64 // the largest renderer process's resident memory, workers included
 }
 
 // benchShare shares a size-byte file in a fresh tab, runs times, over the
@@ -49,6 +50,8 @@ func benchShare(b *testing.B, size int64) {
 	backing := &figure{name: fmt.Sprintf("share %dMiB peak array-buffer backing store", size>>20), unit: "MB"}
 	backingHalf := &figure{name: fmt.Sprintf("share %dMiB peak array-buffer backing store, first half of the time", size>>20), unit: "MB"}
 	half := &figure{name: fmt.Sprintf("share %dMiB peak tab memory, first half of the time", size>>20), unit: "MB"}
+	rss := &figure{name: fmt.Sprintf("share %dMiB peak renderer process RSS (page, hashing workers, Blink)", size>>20), unit: "MB"}
+	rssHalf := &figure{name: fmt.Sprintf("share %dMiB peak renderer process RSS, first half of the time", size>>20), unit: "MB"}
 	for i := range benchRuns() {
 		p := e.newBlankPerson(b, fmt.Sprintf("sharer%d", i))
 		if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: wasmMemoryScript}); err != nil {
@@ -74,6 +77,8 @@ func benchShare(b *testing.B, size int64) {
 		}
 		backing.add(peakBacking(ss, took) / 1e6)
 		backingHalf.add(peakBacking(ss, took/2) / 1e6)
+		rss.add(peakRSS(ss, took) / 1e6)
+		rssHalf.add(peakRSS(ss, took/2) / 1e6)
 		b.Logf("run %d: %d samples; peak JS heap %.0f MB + wasm %.0f MB at %v of %v",
 			i, len(ss), all.heapTotal/1e6, all.wasm/1e6, all.at.Round(time.Millisecond), took.Round(time.Millisecond))
 		p.close()
@@ -83,6 +88,8 @@ func benchShare(b *testing.B, size int64) {
 	half.print()
 	backing.print()
 	backingHalf.print()
+	rss.print()
+	rssHalf.print()
 }
 
 // sampleMemory samples p's memory every 200 ms until the returned stop is
@@ -104,7 +111,7 @@ func sampleMemory(p *person) func() []memSample {
 			w, werr := evalJS[float64](ctx, `window.__benchMemory ? window.__benchMemory.buffer.byteLength : 0`)
 			if err == nil && werr == nil {
 				mu.Lock()
-				out = append(out, memSample{at: time.Since(start), heapTotal: h.TotalSize, wasm: w, backing: h.BackingStorageSize})
+				out = append(out, memSample{at: time.Since(start), heapTotal: h.TotalSize, wasm: w, backing: h.BackingStorageSize, rss: maxRendererRSS()})
 				mu.Unlock()
 			}
 			select {
@@ -129,6 +136,17 @@ func peakBacking(ss []memSample, until time.Duration) float64 {
 	for _, s := range ss {
 		if s.at <= until {
 			best = max(best, s.backing)
+		}
+	}
+	return best
+}
+
+// peakRSS returns the largest renderer RSS before until.
+func peakRSS(ss []memSample, until time.Duration) float64 {
+	var best float64
+	for _, s := range ss {
+		if s.at <= until {
+			best = max(best, s.rss)
 		}
 	}
 	return best

@@ -11,11 +11,16 @@ import (
 	"time"
 )
 
-// chromiumCPU returns the CPU seconds (user plus system) used so far by
-// each running Chromium process, keyed by pid, with a label made of its
-// --type (browser when it has none).
-func chromiumCPU() map[int]procCPU {
-	out := map[int]procCPU{}
+// chromiumProcess is a running Chromium process: its pid, and a label
+// made of its --type or --utility-sub-type (browser when it has none).
+type chromiumProcess struct {
+	pid   int
+	label string
+}
+
+// chromiumProcesses lists the running Chromium processes.
+func chromiumProcesses() []chromiumProcess {
+	var out []chromiumProcess
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
 		pid, err := strconv.Atoi(filepath.Base(d))
@@ -26,17 +31,6 @@ func chromiumCPU() map[int]procCPU {
 		if err != nil || !strings.Contains(string(cmd), "chromium") {
 			continue
 		}
-		stat, err := os.ReadFile(d + "/stat")
-		if err != nil {
-			continue
-		}
-		// Fields after the parenthesised command: state is 3rd, utime 14th, stime 15th.
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-		if len(f) < 13 {
-			continue
-		}
-		ut, _ := strconv.ParseFloat(f[11], 64)
-		st, _ := strconv.ParseFloat(f[12], 64)
 		label := "browser"
 		// Chromium rewrites its command line as one space-separated string.
 		for _, a := range strings.Fields(strings.ReplaceAll(string(cmd), "\x00", " ")) {
@@ -47,9 +41,52 @@ func chromiumCPU() map[int]procCPU {
 				label = s
 			}
 		}
-		out[pid] = procCPU{label: label, sec: (ut + st) / 100} // USER_HZ is 100 on Linux
+		out = append(out, chromiumProcess{pid, label})
 	}
 	return out
+}
+
+// chromiumCPU returns the CPU seconds (user plus system) used so far by
+// each running Chromium process, keyed by pid.
+func chromiumCPU() map[int]procCPU {
+	out := map[int]procCPU{}
+	for _, p := range chromiumProcesses() {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the parenthesised command: state is 3rd, utime 14th, stime 15th.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseFloat(f[11], 64)
+		st, _ := strconv.ParseFloat(f[12], 64)
+		out[p.pid] = procCPU{label: p.label, sec: (ut + st) / 100} // USER_HZ is 100 on Linux
+	}
+	return out
+}
+
+// maxRendererRSS returns the resident memory, in bytes, of the largest
+// Chromium renderer process: a tab with its workers, Blink and V8 included.
+func maxRendererRSS() float64 {
+	var best float64
+	for _, p := range chromiumProcesses() {
+		if p.label != "renderer" {
+			continue
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+				best = max(best, kb*1024)
+			}
+		}
+	}
+	return best
 }
 
 type procCPU struct {
