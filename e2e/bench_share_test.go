@@ -75,10 +75,12 @@ func benchShare(b *testing.B, size int64) {
 		if len(ss) == 0 {
 			b.Fatalf("%s: no memory samples", p.name)
 		}
-		backing.add(peakBacking(ss, took) / 1e6)
-		backingHalf.add(peakBacking(ss, took/2) / 1e6)
-		rss.add(peakRSS(ss, took) / 1e6)
-		rssHalf.add(peakRSS(ss, took/2) / 1e6)
+		backingOf := func(s memSample) float64 { return s.backing }
+		rssOf := func(s memSample) float64 { return s.rss }
+		backing.add(peakBy(ss, took, backingOf) / 1e6)
+		backingHalf.add(peakBy(ss, took/2, backingOf) / 1e6)
+		rss.add(peakBy(ss, took, rssOf) / 1e6)
+		rssHalf.add(peakBy(ss, took/2, rssOf) / 1e6)
 		b.Logf("run %d: %d samples; peak JS heap %.0f MB + wasm %.0f MB at %v of %v",
 			i, len(ss), all.heapTotal/1e6, all.wasm/1e6, all.at.Round(time.Millisecond), took.Round(time.Millisecond))
 		p.close()
@@ -130,23 +132,12 @@ func sampleMemory(p *person) func() []memSample {
 	}
 }
 
-// peakBacking returns the most array-buffer backing store before until.
-func peakBacking(ss []memSample, until time.Duration) float64 {
+// peakBy returns the largest of field over the samples before until.
+func peakBy(ss []memSample, until time.Duration, field func(memSample) float64) float64 {
 	var best float64
 	for _, s := range ss {
 		if s.at <= until {
-			best = max(best, s.backing)
-		}
-	}
-	return best
-}
-
-// peakRSS returns the largest renderer RSS before until.
-func peakRSS(ss []memSample, until time.Duration) float64 {
-	var best float64
-	for _, s := range ss {
-		if s.at <= until {
-			best = max(best, s.rss)
+			best = max(best, field(s))
 		}
 	}
 	return best

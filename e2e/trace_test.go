@@ -1,65 +1,22 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/tracing"
 	"github.com/chromedp/chromedp"
 )
 
-// TestTraceTabToTab records a Chromium performance trace of the whole
-// browser during a 64 MiB tab-to-tab transfer and logs, per process and
-// thread, the trace events with the most self time. It is a tool, not a
-// check: set TABSWARM_TRACE=1 to run it.
-func TestTraceTabToTab(t *testing.T) {
-	if os.Getenv("TABSWARM_TRACE") == "" {
-		t.Skip("set TABSWARM_TRACE=1 to trace a transfer")
-	}
-	const size = 64 << 20
-	e := newEnv(t)
-	f := makeFile(t, t.TempDir(), "random-64MiB.bin", size)
-	alice := e.newPerson(t, "alice", "/")
-	alice.share(t, f.path)
-	bob := e.newPerson(t, "bob", "/")
-
-	var took time.Duration
-	events := traceDuring(t, bob.ctx, func() { took = bob.get(t, f.digest, f.digest, size) })
-	t.Logf("transfer: %.1f MB/s in %v, %d trace events", size/1e6/took.Seconds(), took, len(events))
-	t.Log(summarizeTrace(events, 25))
-}
-
-// TestTraceCeiling traces the raw ceiling's plain-JS transfer of 64 MiB,
-// for comparison with TestTraceTabToTab. Set TABSWARM_TRACE=1 to run it.
-func TestTraceCeiling(t *testing.T) {
-	if os.Getenv("TABSWARM_TRACE") == "" {
-		t.Skip("set TABSWARM_TRACE=1 to trace a transfer")
-	}
-	const size = 64 << 20
-	e := newEnv(t)
-	page := serveCeiling(t)
-	tx := e.newBlankPerson(t, "ceiling-tx")
-	rx := e.newBlankPerson(t, "ceiling-rx")
-	var ms float64
-	var err error
-	events := traceDuring(t, rx.ctx, func() { ms, err = ceilingRun(tx.ctx, rx.ctx, page, size) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("transfer: %.1f MB/s, %d trace events", size/1e6/(ms/1e3), len(events))
-	t.Log(summarizeTrace(events, 25))
-}
-
-// traceDuring records a trace of the whole browser of ctx while fn runs.
-func traceDuring(t *testing.T, ctx context.Context, fn func()) []json.RawMessage {
+// traceProbe records a Chromium performance trace of the whole browser and
+// reports, per busy thread, the events with the most self time.
+func traceProbe(t *testing.T, tabs []*person) func() string {
+	ctx := tabs[0].ctx
 	var (
 		mu     sync.Mutex
 		events []json.RawMessage
@@ -87,14 +44,15 @@ func traceDuring(t *testing.T, ctx context.Context, fn func()) []json.RawMessage
 	}); err != nil {
 		t.Fatal(err)
 	}
-	fn()
-	if _, err := chromedp.CallBrowser(ctx, tracing.End, cdp.Empty{}); err != nil {
-		t.Fatal(err)
+	return func() string {
+		if _, err := chromedp.CallBrowser(ctx, tracing.End, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf("%d trace events\n%s", len(events), summarizeTrace(events, 25))
 	}
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	return events
 }
 
 type traceEvent struct {
@@ -136,14 +94,10 @@ func summarizeTrace(raw []json.RawMessage, n int) string {
 			byThread[key] = append(byThread[key], ev)
 		}
 	}
-	type stat struct {
-		name string
-		self float64
-	}
 	type thread struct {
 		key   [2]int
 		total float64
-		top   []stat
+		self  map[string]float64 // seconds
 	}
 	var threads []thread
 	for key, evs := range byThread {
@@ -172,12 +126,10 @@ func summarizeTrace(raw []json.RawMessage, n int) string {
 			self[ev.Name] += ev.Dur
 			stack = append(stack, i)
 		}
-		var top []stat
-		for name, s := range self {
-			top = append(top, stat{name, s})
+		for name := range self {
+			self[name] /= 1e6
 		}
-		sort.Slice(top, func(i, j int) bool { return top[i].self > top[j].self })
-		threads = append(threads, thread{key, total, top})
+		threads = append(threads, thread{key, total, self})
 	}
 	sort.Slice(threads, func(i, j int) bool { return threads[i].total > threads[j].total })
 	var b strings.Builder
@@ -185,29 +137,7 @@ func summarizeTrace(raw []json.RawMessage, n int) string {
 		if i == 8 {
 			break
 		}
-		fmt.Fprintf(&b, "\n== pid %d %q thread %q: %.2fs busy\n", th.key[0], procName[th.key[0]], threadName[th.key], th.total/1e6)
-		for j, s := range th.top {
-			if j == n {
-				break
-			}
-			fmt.Fprintf(&b, "%8.3fs %s\n", s.self/1e6, s.name)
-		}
+		b.WriteString(topN(fmt.Sprintf("\n== pid %d %q thread %q: %.2fs busy", th.key[0], procName[th.key[0]], threadName[th.key], th.total/1e6), th.self, n))
 	}
 	return b.String()
-}
-
-// TestTraceShare traces the whole browser while a tab shares 256 MiB. Set
-// TABSWARM_TRACE=1 to run it.
-func TestTraceShare(t *testing.T) {
-	if os.Getenv("TABSWARM_TRACE") == "" {
-		t.Skip("set TABSWARM_TRACE=1 to trace a share")
-	}
-	const size = 256 << 20
-	e := newEnv(t)
-	f := makeFile(t, t.TempDir(), "random-256MiB.bin", size)
-	alice := e.newPerson(t, "alice", "/")
-	start := time.Now()
-	events := traceDuring(t, alice.ctx, func() { alice.share(t, f.path) })
-	t.Logf("share: %.1f MB/s, %d trace events", size/1e6/time.Since(start).Seconds(), len(events))
-	t.Log(summarizeTrace(events, 25))
 }

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"testing"
-	"time"
 )
 
 // chromiumProcess is a running Chromium process: its pid, and a label
@@ -118,56 +116,4 @@ func cpuSince(before map[int]procCPU) string {
 		fmt.Fprintf(&b, "%8.2fs pid %d %s\n", r.sec, r.pid, r.label)
 	}
 	return b.String()
-}
-
-// TestCPUTabToTab moves 64 MiB tab to tab and logs the CPU seconds each
-// Chromium process spent: a figure that, unlike MB/s, holds still on a
-// busy machine. It is a tool, not a check: set TABSWARM_CPU=1 to run it.
-func TestCPUTabToTab(t *testing.T) {
-	if os.Getenv("TABSWARM_CPU") == "" {
-		t.Skip("set TABSWARM_CPU=1 to measure the CPU a transfer costs")
-	}
-	const size = 64 << 20
-	e := newEnv(t)
-	f := makeFile(t, t.TempDir(), "random-64MiB.bin", size)
-	alice := e.newPerson(t, "alice", "/")
-	alice.share(t, f.path)
-	bob := e.newPerson(t, "bob", "/")
-	before := chromiumCPU()
-	took := bob.get(t, f.digest, f.digest, size)
-	t.Logf("transfer: %.1f MB/s\n%s", size/1e6/took.Seconds(), cpuSince(before))
-}
-
-// TestCPUCeiling is TestCPUTabToTab for the raw ceiling's plain-JS page.
-func TestCPUCeiling(t *testing.T) {
-	if os.Getenv("TABSWARM_CPU") == "" {
-		t.Skip("set TABSWARM_CPU=1 to measure the CPU a transfer costs")
-	}
-	const size = 64 << 20
-	e := newEnv(t)
-	page := serveCeiling(t)
-	tx := e.newBlankPerson(t, "ceiling-tx")
-	rx := e.newBlankPerson(t, "ceiling-rx")
-	before := chromiumCPU()
-	ms, err := ceilingRun(tx.ctx, rx.ctx, page, size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("transfer: %.1f MB/s\n%s", size/1e6/(ms/1e3), cpuSince(before))
-}
-
-// TestCPUShare shares 256 MiB in a tab and logs the rate and the CPU
-// seconds each Chromium process spent. Set TABSWARM_CPU=1 to run it.
-func TestCPUShare(t *testing.T) {
-	if os.Getenv("TABSWARM_CPU") == "" {
-		t.Skip("set TABSWARM_CPU=1 to measure the CPU a share costs")
-	}
-	const size = 256 << 20
-	e := newEnv(t)
-	f := makeFile(t, t.TempDir(), "random-256MiB.bin", size)
-	alice := e.newPerson(t, "alice", "/")
-	before := chromiumCPU()
-	start := time.Now()
-	alice.share(t, f.path)
-	t.Logf("share: %.1f MB/s\n%s", size/1e6/time.Since(start).Seconds(), cpuSince(before))
 }
