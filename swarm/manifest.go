@@ -18,12 +18,12 @@ const FormatVersion = 1
 // Limits on what a manifest may describe. They bound the memory a peer or the
 // tracker spends on one manifest from an untrusted source.
 const (
-	MinChunkSize = 1 << 20  // smallest chunk, used for every small file
-	MaxChunkSize = 16 << 20 // largest chunk
-	TargetChunks = 2048     // chunk size grows until a file has at most this many chunks
-	MaxChunks    = 1 << 16  // a manifest never lists more chunks than this
-	MaxNameLen   = 255      // bytes of a file name
-	MaxTypeLen   = 127      // bytes of a media type
+	MinChunkSize = 256 << 10 // smallest chunk, used for every file up to 256 MiB
+	MaxChunkSize = 16 << 20  // largest chunk
+	TargetChunks = 1024      // chunk size grows until a file has at most this many chunks
+	MaxChunks    = 1 << 16   // a manifest never lists more chunks than this
+	MaxNameLen   = 255       // bytes of a file name
+	MaxTypeLen   = 127       // bytes of a media type
 )
 
 // ChunkSize returns the chunk size for a file of the given size: the smallest

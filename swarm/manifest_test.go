@@ -13,7 +13,8 @@ func TestChunkSize(t *testing.T) {
 		{1, MinChunkSize},
 		{TargetChunks * MinChunkSize, MinChunkSize},
 		{TargetChunks*MinChunkSize + 1, 2 * MinChunkSize},
-		{4 << 30, 2 << 20},
+		{1 << 30, 1 << 20},
+		{4 << 30, 4 << 20},
 		{1 << 40, MaxChunkSize},
 	} {
 		got := ChunkSize(c.size)

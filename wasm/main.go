@@ -59,7 +59,7 @@ func main() {
 
 // releaseJSValues runs Go's garbage collector every second. A js.Value is
 // released to JavaScript only when Go's collector finalizes it, and chunk
-// buffers (ArrayBuffers of 1 MiB and up, outside Go's heap) pass through
+// buffers (ArrayBuffers of 256 KiB and up, outside Go's heap) pass through
 // js.Values by the thousand while Go's own heap barely grows: left to
 // itself the collector would rarely run, and the tab would keep every
 // chunk it ever read. With a heap of a few MB a collection costs
