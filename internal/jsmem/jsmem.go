@@ -26,10 +26,6 @@ var (
 // helper returns the page's window.tabswarmMemory, or undefined.
 func helper() js.Value { return js.Global().Get("tabswarmMemory") }
 
-// InPlace reports whether the page lends the module's memory, so that
-// Blob and Send copy once instead of twice.
-func InPlace() bool { return helper().Truthy() }
-
 func addr(b []byte) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
 
 // Copy returns a new Uint8Array holding a copy of b.
