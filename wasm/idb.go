@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -349,11 +350,15 @@ func (b *putBatcher) run() {
 		}
 		b.mu.Unlock()
 		err := b.commit(batch)
+		if errors.Is(err, swarm.ErrQuota) {
+			err = fmt.Errorf("%w: %v", swarm.ErrQuota, err)
+		}
 		for _, r := range batch {
 			if err != nil {
-				err = fmt.Errorf("storing chunk %d: %w", r.i, err)
+				r.done <- fmt.Errorf("storing chunk %d: %w", r.i, err)
+				continue
 			}
-			r.done <- err
+			r.done <- nil
 		}
 	}
 }

@@ -17,7 +17,12 @@ type jsError struct {
 	name, msg string
 }
 
-func (e *jsError) Error() string { return e.name + ": " + e.msg }
+func (e *jsError) Error() string {
+	if e.msg == "" {
+		return e.name
+	}
+	return e.name + ": " + e.msg
+}
 
 // Is makes a browser quota error match swarm.ErrQuota.
 func (e *jsError) Is(target error) bool {

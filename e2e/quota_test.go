@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+)
+
+// TestStorageFull caps Bob's browser storage at 6 MiB. Sharing a 24 MiB
+// file (some chunk writes succeed before one fails), and getting an 8 MiB
+// one from Alice, each end in an error row that says the storage is full;
+// the failed share leaves nothing stored, and Alice keeps seeding, so Carol
+// still gets the file byte for byte.
+func TestStorageFull(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	f := makeFile(t, dir, "alice-8MiB.bin", 8<<20)
+	own := makeFile(t, dir, "bob-24MiB.bin", 24<<20)
+	alice := e.newPerson(t, "alice", "/")
+	alice.share(t, f.path)
+	e.waitListed(t, f.digest)
+
+	bob := e.newPerson(t, "bob", "/")
+	quota := float64(6 << 20)
+	if _, err := chromedp.Call(bob.ctx, storage.OverrideQuotaForOrigin, storage.OverrideQuotaForOriginParams{
+		Origin: e.base, QuotaSize: &quota,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	says := func(text string) bool { return strings.Contains(text, "storage") && strings.Contains(text, "full") }
+
+	if err := chromedp.Do(bob.ctx, chromedp.SetUploadFiles(chromedp.CSS(selShareInput), []string{own.path})); err != nil {
+		t.Fatal(err)
+	}
+	r := bob.waitRow(t, "the share over the quota", byName(own.name), stateError, stepTimeout)
+	if !says(r.Text) {
+		t.Errorf("share row says %q, want it to say the storage is full", r.Text)
+	}
+
+	bob.typeGet(t, f.digest)
+	if err := chromedp.Do(bob.ctx, chromedp.Click(chromedp.CSS(selGetButton))); err != nil {
+		t.Fatal(err)
+	}
+	r = bob.waitRow(t, "the download over the quota", byDigest(f.digest), stateError, stepTimeout)
+	if !says(r.Text) {
+		t.Errorf("download row says %q, want it to say the storage is full", r.Text)
+	}
+
+	// Nothing of the failed share stays: no chunk stored under a share's
+	// key, and a reload lists no row for it.
+	n, err := chromedp.Run(bob.ctx, chromedp.Evaluate[int](shareChunksJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("Bob's IndexedDB keeps %d chunks of the failed share", n)
+	}
+	bob.reload(t)
+	rs, err := bob.rows(bob.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Name == own.name {
+			t.Errorf("after a reload Bob lists the failed share: %s", r)
+		}
+	}
+
+	carol := e.newPerson(t, "carol", "/")
+	carol.get(t, f.digest, f.digest, f.size)
+	checkSaved(t, "carol", f, carol.save(t, f.digest, f.size))
+}
+
+// shareChunksJS counts the chunks in the page's IndexedDB stored under a
+// share's key (shares store under "import-…", downloads under the digest).
+const shareChunksJS = `new Promise((resolve, reject) => {
+	const open = indexedDB.open("tabswarm");
+	open.onerror = () => reject(open.error);
+	open.onsuccess = () => {
+		const db = open.result;
+		const req = db.transaction("chunks").objectStore("chunks").getAllKeys();
+		req.onerror = () => reject(req.error);
+		req.onsuccess = () => {
+			db.close();
+			resolve(req.result.filter((k) => String(k[0]).startsWith("import-")).length);
+		};
+	};
+})`
