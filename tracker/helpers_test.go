@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -53,6 +54,20 @@ func startServer(t testing.TB, addr string, opts Options) *server {
 	}
 	t.Cleanup(stop)
 	return &server{Tracker: tr, base: "http://" + ln.Addr().String(), stop: stop}
+}
+
+// fakeClock stops the registry's clock and returns what moves it on.
+func (s *server) fakeClock() (advance func(time.Duration)) {
+	var mu sync.Mutex
+	now := time.Now()
+	s.reg.mu.Lock()
+	s.reg.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s.reg.mu.Unlock()
+	return func(d time.Duration) {
+		mu.Lock()
+		now = now.Add(d)
+		mu.Unlock()
+	}
 }
 
 func (s *server) wsURL() string { return "ws" + strings.TrimPrefix(s.base, "http") + "/ws" }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -207,11 +206,7 @@ func TestSignalRelay(t *testing.T) {
 // TestOfferExpires: an offer can be answered for OfferTTL only.
 func TestOfferExpires(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0", Options{OfferTTL: time.Minute})
-	var mu sync.Mutex
-	now := time.Now()
-	s.reg.mu.Lock()
-	s.reg.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s.reg.mu.Unlock()
+	advance := s.fakeClock()
 	f := newFile(t, 1<<20)
 	a, b := s.dial(t), s.dial(t)
 	a.mustOK(f.announce(1, 0, true))
@@ -220,9 +215,7 @@ func TestOfferExpires(t *testing.T) {
 	if m := a.recv(); m.Type != signaling.TypeSignal {
 		t.Fatalf("a got %+v, want the offer", m)
 	}
-	mu.Lock()
-	now = now.Add(time.Minute)
-	mu.Unlock()
+	advance(time.Minute)
 	wantError(t, a.request(signaling.Message{Type: signaling.TypeSignal, ID: 3, To: b.id, Digest: f.digest(), Signal: &signaling.Signal{Kind: signaling.SignalAnswer, Session: "late"}}), signaling.CodeNoOffer, 3)
 }
 
@@ -230,11 +223,7 @@ func TestOfferExpires(t *testing.T) {
 // offers; expired ones make room.
 func TestPendingOffersBounded(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0", Options{MaxPendingOffers: 3, OfferTTL: time.Minute})
-	var mu sync.Mutex
-	now := time.Now()
-	s.reg.mu.Lock()
-	s.reg.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s.reg.mu.Unlock()
+	advance := s.fakeClock()
 	f := newFile(t, 1<<20)
 	a, b := s.dial(t), s.dial(t)
 	a.mustOK(f.announce(1, 0, true))
@@ -251,9 +240,7 @@ func TestPendingOffersBounded(t *testing.T) {
 	if after := s.reg.snapshot(); after != before {
 		t.Fatalf("state changed:\n%s\nto\n%s", before, after)
 	}
-	mu.Lock()
-	now = now.Add(2 * time.Minute)
-	mu.Unlock()
+	advance(2 * time.Minute)
 	b.mustOK(offer(15, "s3"))
 }
 
