@@ -12,15 +12,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// share picks the file at path in the share input, waits for its row to be
-// seeding, and returns the digest the page shows.
-func (p *person) share(tb testing.TB, path string) string {
+// share picks f in the share input, waits for its row to be seeding, and
+// fails unless the row shows the digest the native peer computes for f.
+func (p *person) share(tb testing.TB, f testFile) {
 	tb.Helper()
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	fi, err := os.Stat(abs)
+	abs, err := filepath.Abs(f.path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -30,12 +26,11 @@ func (p *person) share(tb testing.TB, path string) string {
 		tb.Fatalf("%s: set %s on %s: %v", p.name, abs, selShareInput, err)
 	}
 	name := filepath.Base(abs)
-	r := p.waitRow(tb, fmt.Sprintf("shared file %q (%d bytes)", name, fi.Size()),
-		byName(name), stateSeeding, sizeTimeout(fi.Size(), 2e6))
-	if !digestRE.MatchString(r.Digest) {
-		tb.Fatalf("%s: row for %q has data-digest %q, want 64 lowercase hex characters", p.name, name, r.Digest)
+	r := p.waitRow(tb, fmt.Sprintf("shared file %q (%d bytes)", name, f.size),
+		byName(name), stateSeeding, sizeTimeout(f.size, 2e6))
+	if r.Digest != f.digest {
+		tb.Fatalf("%s: the page's digest of %s is %q, the native peer computes %s", p.name, name, r.Digest, f.digest)
 	}
-	return r.Digest
 }
 
 // get types input (a digest or a share link) into the get input, presses Get,

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"tabswarm/internal/figure"
 )
 
 //go:embed ceiling
@@ -50,19 +52,19 @@ func serveCeiling(tb testing.TB) string {
 func benchCeiling(b *testing.B, name string, size int64) {
 	e := newEnv(b)
 	page := serveCeiling(b)
-	f := &figure{name: name, unit: "MB/s"}
-	for i := range benchRuns() {
+	f := figure.New(name, "MB/s")
+	for i := range figure.Runs() {
 		sender := e.newBlankPerson(b, fmt.Sprintf("ceiling-tx%d", i))
 		receiver := e.newBlankPerson(b, fmt.Sprintf("ceiling-rx%d", i))
 		ms, err := ceilingRun(sender.ctx, receiver.ctx, page, size)
 		if err != nil {
 			b.Fatalf("ceiling run %d: %v\n%s%s", i, err, sender.dump(), receiver.dump())
 		}
-		f.add(float64(size) / 1e6 / (ms / 1e3))
+		f.Add(float64(size) / 1e6 / (ms / 1e3))
 		sender.close()
 		receiver.close()
 	}
-	f.print()
+	f.Print()
 }
 
 // ceilingRun connects the two pages and returns the receiver's milliseconds

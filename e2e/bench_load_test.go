@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"tabswarm/internal/figure"
 	"tabswarm/static"
 )
 
@@ -51,8 +52,8 @@ func benchLoad(b *testing.B) {
 		float64(len(raw))/1e6, float64(gz.Len())/1e6, br)
 
 	e := newEnv(b)
-	fig := &figure{name: "load to ready", unit: "ms"}
-	for i := range benchRuns() {
+	fig := figure.New("load to ready", "ms")
+	for i := range figure.Runs() {
 		p := e.newBlankPerson(b, fmt.Sprintf("loader%d", i))
 		if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: readyAtScript}); err != nil {
 			b.Fatal(err)
@@ -67,8 +68,8 @@ func benchLoad(b *testing.B) {
 		if err != nil {
 			b.Fatalf("%s: no ready time: %v", p.name, err)
 		}
-		fig.add(ms)
+		fig.Add(ms)
 		p.close()
 	}
-	fig.print()
+	fig.Print()
 }

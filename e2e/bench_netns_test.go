@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tabswarm/internal/figure"
 )
 
 // Issue 6's swarm benefit: native peers (bin/tabswarm subprocesses), each in
@@ -100,14 +102,14 @@ func BenchmarkShapedSwarm(b *testing.B) {
 	}
 	seeder.waitStderr(b, "seeding;", time.Minute)
 
-	one := &figure{name: fmt.Sprintf("shaped seeder (%s) %dMiB, one leecher", shapedRate, shapedSize>>20), unit: "s"}
-	three := &figure{name: fmt.Sprintf("shaped seeder (%s) %dMiB, three leechers together", shapedRate, shapedSize>>20), unit: "s"}
-	apart := &figure{name: fmt.Sprintf("shaped seeder (%s) %dMiB, three leechers, exchange blocked", shapedRate, shapedSize>>20), unit: "s"}
-	for range benchRuns() {
-		one.add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:2]).Seconds())
+	one := figure.New(fmt.Sprintf("shaped seeder (%s) %dMiB, one leecher", shapedRate, shapedSize>>20), "s")
+	three := figure.New(fmt.Sprintf("shaped seeder (%s) %dMiB, three leechers together", shapedRate, shapedSize>>20), "s")
+	apart := figure.New(fmt.Sprintf("shaped seeder (%s) %dMiB, three leechers, exchange blocked", shapedRate, shapedSize>>20), "s")
+	for range figure.Runs() {
+		one.Add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:2]).Seconds())
 	}
-	for range benchRuns() {
-		three.add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:]).Seconds())
+	for range figure.Runs() {
+		three.Add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:]).Seconds())
 	}
 	// Exchange off, emulated in the network: each leecher gets an
 	// unreachable route to the others, so only the seeder can serve it.
@@ -118,15 +120,15 @@ func BenchmarkShapedSwarm(b *testing.B) {
 			}
 		}
 	}
-	for range benchRuns() {
-		apart.add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:]).Seconds())
+	for range figure.Runs() {
+		apart.Add(shapedRun(b, bin, trackerURL, f.digest, nodes[1:]).Seconds())
 	}
-	one.print()
+	one.Print()
 	fmt.Printf("  (the seeder's line rate alone: %.1f s)\n", float64(shapedSize)*8/shapedBits)
-	three.print()
-	printRatio("three leechers / one leecher time", three.median(), one.name, "<= 1.4")
-	apart.print()
-	printRatio("three leechers exchange blocked / one leecher time", apart.median(), one.name, "about 3")
+	three.Print()
+	figure.PrintRatio("three leechers / one leecher time", three.Median(), one.Name(), "<= 1.4")
+	apart.Print()
+	figure.PrintRatio("three leechers exchange blocked / one leecher time", apart.Median(), one.Name(), "about 3")
 }
 
 // removeStaleNamespaces deletes the namespaces of an earlier run of this

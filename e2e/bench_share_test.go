@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"tabswarm/internal/figure"
 )
 
 // wasmMemoryScript runs before the page's scripts and keeps the Go peer's
@@ -45,14 +47,14 @@ type memSample struct {
 func benchShare(b *testing.B, size int64) {
 	e := newEnv(b)
 	f := makeFile(b, b.TempDir(), fmt.Sprintf("random-%dMiB.bin", size>>20), size)
-	rate := &figure{name: fmt.Sprintf("share %dMiB", size>>20), unit: "MB/s"}
-	peak := &figure{name: fmt.Sprintf("share %dMiB peak tab memory (JS heap + wasm)", size>>20), unit: "MB"}
-	backing := &figure{name: fmt.Sprintf("share %dMiB peak array-buffer backing store", size>>20), unit: "MB"}
-	backingHalf := &figure{name: fmt.Sprintf("share %dMiB peak array-buffer backing store, first half of the time", size>>20), unit: "MB"}
-	half := &figure{name: fmt.Sprintf("share %dMiB peak tab memory, first half of the time", size>>20), unit: "MB"}
-	rss := &figure{name: fmt.Sprintf("share %dMiB peak renderer process RSS (page, hashing workers, Blink)", size>>20), unit: "MB"}
-	rssHalf := &figure{name: fmt.Sprintf("share %dMiB peak renderer process RSS, first half of the time", size>>20), unit: "MB"}
-	for i := range benchRuns() {
+	rate := figure.New(fmt.Sprintf("share %dMiB", size>>20), "MB/s")
+	peak := figure.New(fmt.Sprintf("share %dMiB peak tab memory (JS heap + wasm)", size>>20), "MB")
+	backing := figure.New(fmt.Sprintf("share %dMiB peak array-buffer backing store", size>>20), "MB")
+	backingHalf := figure.New(fmt.Sprintf("share %dMiB peak array-buffer backing store, first half of the time", size>>20), "MB")
+	half := figure.New(fmt.Sprintf("share %dMiB peak tab memory, first half of the time", size>>20), "MB")
+	rss := figure.New(fmt.Sprintf("share %dMiB peak renderer process RSS (page, hashing workers, Blink)", size>>20), "MB")
+	rssHalf := figure.New(fmt.Sprintf("share %dMiB peak renderer process RSS, first half of the time", size>>20), "MB")
+	for i := range figure.Runs() {
 		p := e.newBlankPerson(b, fmt.Sprintf("sharer%d", i))
 		if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: wasmMemoryScript}); err != nil {
 			b.Fatal(err)
@@ -63,35 +65,33 @@ func benchShare(b *testing.B, size int64) {
 		}
 		stop := sampleMemory(p)
 		start := time.Now()
-		if d := p.share(b, f.path); d != f.digest {
-			b.Fatalf("page digest %s, native %s", d, f.digest)
-		}
+		p.share(b, f)
 		took := time.Since(start)
 		ss := stop()
-		rate.add(float64(size) / 1e6 / took.Seconds())
+		rate.Add(float64(size) / 1e6 / took.Seconds())
 		all, first := peakOf(ss, took), peakOf(ss, took/2)
-		peak.add(all.heapTotal/1e6 + all.wasm/1e6)
-		half.add(first.heapTotal/1e6 + first.wasm/1e6)
+		peak.Add(all.heapTotal/1e6 + all.wasm/1e6)
+		half.Add(first.heapTotal/1e6 + first.wasm/1e6)
 		if len(ss) == 0 {
 			b.Fatalf("%s: no memory samples", p.name)
 		}
 		backingOf := func(s memSample) float64 { return s.backing }
 		rssOf := func(s memSample) float64 { return s.rss }
-		backing.add(peakBy(ss, took, backingOf) / 1e6)
-		backingHalf.add(peakBy(ss, took/2, backingOf) / 1e6)
-		rss.add(peakBy(ss, took, rssOf) / 1e6)
-		rssHalf.add(peakBy(ss, took/2, rssOf) / 1e6)
+		backing.Add(peakBy(ss, took, backingOf) / 1e6)
+		backingHalf.Add(peakBy(ss, took/2, backingOf) / 1e6)
+		rss.Add(peakBy(ss, took, rssOf) / 1e6)
+		rssHalf.Add(peakBy(ss, took/2, rssOf) / 1e6)
 		b.Logf("run %d: %d samples; peak JS heap %.0f MB + wasm %.0f MB at %v of %v",
 			i, len(ss), all.heapTotal/1e6, all.wasm/1e6, all.at.Round(time.Millisecond), took.Round(time.Millisecond))
 		p.close()
 	}
-	rate.print()
-	peak.print()
-	half.print()
-	backing.print()
-	backingHalf.print()
-	rss.print()
-	rssHalf.print()
+	rate.Print()
+	peak.Print()
+	half.Print()
+	backing.Print()
+	backingHalf.Print()
+	rss.Print()
+	rssHalf.Print()
 }
 
 // sampleMemory samples p's memory every 200 ms until the returned stop is

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -32,8 +31,6 @@ const (
 	stateStalled     = "stalled"
 	stateError       = "error"
 )
-
-var digestRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // person is one simulated user: one tab in its own browser context, so its
 // IndexedDB and download folder are its own.

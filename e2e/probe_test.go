@@ -49,7 +49,7 @@ func TestProbeTabToTab(t *testing.T) {
 	e := newEnv(t)
 	f := makeFile(t, t.TempDir(), "random-64MiB.bin", size)
 	alice := e.newPerson(t, "alice", "/")
-	alice.share(t, f.path)
+	alice.share(t, f)
 	bob := e.newPerson(t, "bob", "/")
 	stop := p(t, []*person{alice, bob})
 	took := bob.get(t, f.digest, f.digest, size)
@@ -81,7 +81,7 @@ func TestProbeShare(t *testing.T) {
 	alice := e.newPerson(t, "alice", "/")
 	stop := p(t, []*person{alice})
 	start := time.Now()
-	alice.share(t, f.path)
+	alice.share(t, f)
 	t.Logf("share: %.1f MB/s\n%s", size/1e6/time.Since(start).Seconds(), stop())
 }
 

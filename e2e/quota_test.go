@@ -19,7 +19,7 @@ func TestStorageFull(t *testing.T) {
 	f := makeFile(t, dir, "alice-8MiB.bin", 8<<20)
 	own := makeFile(t, dir, "bob-24MiB.bin", 24<<20)
 	alice := e.newPerson(t, "alice", "/")
-	alice.share(t, f.path)
+	alice.share(t, f)
 	e.waitListed(t, f.digest)
 
 	bob := e.newPerson(t, "bob", "/")

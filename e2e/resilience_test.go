@@ -27,7 +27,7 @@ func TestTrackerRestart(t *testing.T) {
 	e := newEnv(t)
 	f := makeFile(t, t.TempDir(), "restart.bin", size)
 	alice := e.newPerson(t, "alice", "/")
-	alice.share(t, f.path)
+	alice.share(t, f)
 	e.waitListed(t, f.digest)
 
 	bob := e.newPerson(t, "bob", "/")
@@ -55,7 +55,7 @@ func TestChurn(t *testing.T) {
 	e := newEnvWith(t, tracker.Options{MaxConnsPerIP: 1000, HTTPRate: 100000})
 	f := makeFile(t, t.TempDir(), "churn.bin", size)
 	alice := e.newPerson(t, "alice", "/")
-	alice.share(t, f.path)
+	alice.share(t, f)
 	e.waitListed(t, f.digest)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -4,16 +4,13 @@ package swarm_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"slices"
-	"strconv"
 	"testing"
 	"time"
 
+	"tabswarm/internal/figure"
 	"tabswarm/swarm"
 )
 
@@ -62,8 +59,8 @@ func BenchmarkNative1GiB(b *testing.B) {
 	startNode(b, url, seedLib)
 	waitAnnounced(b, url, m.Digest)
 
-	var mbps []float64
-	for range benchRuns() {
+	fig := figure.New("native to native 1GiB (memory store)", "MB/s")
+	for range figure.Runs() {
 		ctx, cancel := context.WithCancel(context.Background())
 		n := swarm.NewNode(swarm.Options{Tracker: url, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		done := make(chan struct{})
@@ -82,30 +79,11 @@ func BenchmarkNative1GiB(b *testing.B) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		mbps = append(mbps, size/1e6/time.Since(start).Seconds())
+		fig.Add(size / 1e6 / time.Since(start).Seconds())
 		gcancel()
 		cancel()
 		<-done
 	}
-	slices.Sort(mbps)
-	fmt.Printf("native to native 1GiB (memory store): median %s MB/s (min %s, max %s, %d runs)\n",
-		num(mbps[len(mbps)/2]), num(mbps[0]), num(mbps[len(mbps)-1]), len(mbps))
-	b.ReportMetric(mbps[len(mbps)/2], "MB/s")
-}
-
-// benchRuns is how many times a figure is measured: TABSWARM_BENCH_RUNS,
-// default 3.
-func benchRuns() int {
-	if n, err := strconv.Atoi(os.Getenv("TABSWARM_BENCH_RUNS")); err == nil && n > 0 {
-		return n
-	}
-	return 3
-}
-
-// num formats v with one decimal, or none from 100 on.
-func num(v float64) string {
-	if v >= 100 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64)
+	fig.Print()
+	b.ReportMetric(fig.Median(), "MB/s")
 }

@@ -41,6 +41,7 @@ import (
 	"sync"
 	"time"
 
+	"tabswarm/internal/figure"
 	"tabswarm/signaling"
 	"tabswarm/swarm"
 )
@@ -122,10 +123,12 @@ func run(n, rounds, announces int, relayFor time.Duration, relayRate, perAddr in
 	}
 
 	name := fmt.Sprintf("tracker %d clients", n)
-	figs := map[string]*figure{}
-	fig := func(what, unit string) *figure {
+	figs := map[string]*figure.Figure{}
+	var order []*figure.Figure // as first measured, the order they print in
+	fig := func(what, unit string) *figure.Figure {
 		if figs[what] == nil {
-			figs[what] = &figure{name: name + " " + what, unit: unit}
+			figs[what] = figure.New(name+" "+what, unit)
+			order = append(order, figs[what])
 		}
 		return figs[what]
 	}
@@ -157,14 +160,10 @@ func run(n, rounds, announces int, relayFor time.Duration, relayRate, perAddr in
 			return err
 		}
 		all := slices.Concat(lats...)
-		fig("announces", "/s").add(float64(len(all)) / took.Seconds())
-		fig("announce p50", "ms").add(pct(all, 50))
-		fig("announce p99", "ms").add(pct(all, 99))
+		fig("announces", "/s").Add(float64(len(all)) / took.Seconds())
+		fig("announce p50", "ms").Add(pct(all, 50))
+		fig("announce p99", "ms").Add(pct(all, 99))
 		m := tr.memory()
-		fig("memory per connection (RSS)", "KB").add(float64(m.rss-base.rss) / float64(n) / 1e3)
-		fig("memory per connection (heap in use)", "KB").add(float64(m.heap-base.heap) / float64(n) / 1e3)
-		fig("memory per connection (goroutine stacks)", "KB").add(float64(m.stacks-base.stacks) / float64(n) / 1e3)
-		fig("goroutines", "per connection").add(float64(m.goroutines-base.goroutines) / float64(n))
 
 		// Relay phase at full tilt: each pair keeps one signal in flight,
 		// the answerer answering every offer and the offerer offering
@@ -178,30 +177,31 @@ func run(n, rounds, announces int, relayFor time.Duration, relayRate, perAddr in
 				}
 			}
 		}, clients)
-		fig("relayed signals, max", "/s").add(relayed)
-		fig("relay p50 at max", "ms").add(pct(rl, 50))
-		fig("relay p99 at max", "ms").add(pct(rl, 99))
-		fig("tracker CPU per relayed signal at max", "µs").add(perSignal(tr.cpu()-cpu, rl))
-		fig("clients' CPU per relayed signal at max", "µs").add(perSignal(processCPU("self")-self, rl))
+		fig("relayed signals, max", "/s").Add(relayed)
+		fig("relay p50 at max", "ms").Add(pct(rl, 50))
+		fig("relay p99 at max", "ms").Add(pct(rl, 99))
+		fig("tracker CPU per relayed signal at max", "µs").Add(perSignal(tr.cpu()-cpu, rl))
+		fig("clients' CPU per relayed signal at max", "µs").Add(perSignal(processCPU("self")-self, rl))
 
 		// Relay phase at a paced rate: offers go out on a clock, spread
 		// over the pairs, and each is answered, for relayRate signals/s.
 		cpu, self = tr.cpu(), processCPU("self")
 		relayed, rl = relayPhase(relay, relayFor, func() { go pace(ctx, clients, relayRate, relayFor) }, clients)
-		fig(fmt.Sprintf("tracker CPU per relayed signal at %d/s", relayRate), "µs").add(perSignal(tr.cpu()-cpu, rl))
-		fig(fmt.Sprintf("clients' CPU per relayed signal at %d/s", relayRate), "µs").add(perSignal(processCPU("self")-self, rl))
-		fig(fmt.Sprintf("relayed signals, paced at %d/s", relayRate), "/s").add(relayed)
-		fig(fmt.Sprintf("relay p50 at %d/s", relayRate), "ms").add(pct(rl, 50))
-		fig(fmt.Sprintf("relay p99 at %d/s", relayRate), "ms").add(pct(rl, 99))
+		trackerCPU, clientsCPU := perSignal(tr.cpu()-cpu, rl), perSignal(processCPU("self")-self, rl)
+		fig(fmt.Sprintf("relayed signals, paced at %d/s", relayRate), "/s").Add(relayed)
+		fig(fmt.Sprintf("relay p50 at %d/s", relayRate), "ms").Add(pct(rl, 50))
+		fig(fmt.Sprintf("relay p99 at %d/s", relayRate), "ms").Add(pct(rl, 99))
+		fig(fmt.Sprintf("tracker CPU per relayed signal at %d/s", relayRate), "µs").Add(trackerCPU)
+		fig(fmt.Sprintf("clients' CPU per relayed signal at %d/s", relayRate), "µs").Add(clientsCPU)
+
+		// Memory, as it was with every client connected and announced.
+		fig("memory per connection (RSS)", "KB").Add(float64(m.rss-base.rss) / float64(n) / 1e3)
+		fig("memory per connection (heap in use)", "KB").Add(float64(m.heap-base.heap) / float64(n) / 1e3)
+		fig("memory per connection (goroutine stacks)", "KB").Add(float64(m.stacks-base.stacks) / float64(n) / 1e3)
+		fig("goroutines", "per connection").Add(float64(m.goroutines-base.goroutines) / float64(n))
 	}
-	for _, k := range []string{"announces", "announce p50", "announce p99",
-		"relayed signals, max", "relay p50 at max", "relay p99 at max",
-		"tracker CPU per relayed signal at max", "clients' CPU per relayed signal at max",
-		fmt.Sprintf("relayed signals, paced at %d/s", relayRate), fmt.Sprintf("relay p50 at %d/s", relayRate), fmt.Sprintf("relay p99 at %d/s", relayRate),
-		fmt.Sprintf("tracker CPU per relayed signal at %d/s", relayRate), fmt.Sprintf("clients' CPU per relayed signal at %d/s", relayRate),
-		"memory per connection (RSS)", "memory per connection (heap in use)",
-		"memory per connection (goroutine stacks)", "goroutines"} {
-		fmt.Println(figs[k])
+	for _, f := range order {
+		fmt.Println(f)
 	}
 	fmt.Println("load average at the end:", loadAverage())
 	fmt.Println("tracker targets at 10000 clients: >= 20000 relays/s, p99 < 20 ms, < 16 KB per connection")
@@ -407,33 +407,4 @@ func loadAverage() string {
 		return strings.Join(f[:3], " ")
 	}
 	return "unknown"
-}
-
-// figure is one quantity measured over rounds.
-type figure struct {
-	name, unit string
-	vals       []float64
-}
-
-func (f *figure) add(v float64) { f.vals = append(f.vals, v) }
-
-func (f *figure) String() string {
-	s := slices.Sorted(slices.Values(f.vals))
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return fmt.Sprintf("%s: median %s %s (min %s, max %s, %d runs)", f.name, num(med), f.unit, num(s[0]), num(s[len(s)-1]), len(s))
-}
-
-// num formats v with three significant digits, or none after the point
-// from 100 on: 0.873, 12.3, 20417.
-func num(v float64) string {
-	switch {
-	case v >= 100 || v <= -100:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case v >= 10 || v <= -10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
 }
