@@ -240,24 +240,6 @@ func TestGetPermissionDenied(t *testing.T) {
 	}
 }
 
-// TestGetDiskFull downloads onto a 1 MiB tmpfs.
-func TestGetDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, 0) })
-	url := startTracker(t)
-	_, m := shareFile(t, url, 4<<20, nil)
-	_, stderr, err := runCmd(t, "get", m.Digest.String(), "--tracker", url, "-o", filepath.Join(dir, "big.bin"))
-	if exitCode(err) != 5 || !strings.Contains(err.Error(), "disk full") {
-		t.Fatalf("err %v (exit %d); stderr %s", err, exitCode(err), stderr)
-	}
-}
-
 func TestGetUsage(t *testing.T) {
 	d := strings.Repeat("ab", 32)
 	for _, args := range [][]string{

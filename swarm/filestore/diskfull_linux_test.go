@@ -3,24 +3,16 @@ package filestore
 import (
 	"context"
 	"errors"
-	"os"
-	"syscall"
 	"testing"
 
+	"tabswarm/internal/tmpfs"
 	"tabswarm/swarm"
 )
 
 // TestDiskFull writes a download onto a 1 MiB tmpfs: the write that does
 // not fit fails with ErrQuota, and the chunks before it stay recorded.
 func TestDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, 0) })
+	dir := tmpfs.Mount(t, "1m")
 
 	ctx := context.Background()
 	chunk := make([]byte, swarm.MinChunkSize)
