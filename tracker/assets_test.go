@@ -22,29 +22,16 @@ func TestAppAssets(t *testing.T) {
 	}
 	srv := httptest.NewServer(New(Options{App: app}).Handler())
 	defer srv.Close()
-	// A client that does not ask for gzip on its own, nor undo it.
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
-	defer client.CloseIdleConnections()
-
 	get := func(path, acceptEncoding, ifNoneMatch string) (*http.Response, []byte) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		h := map[string]string{}
 		if acceptEncoding != "" {
-			req.Header.Set("Accept-Encoding", acceptEncoding)
+			h["Accept-Encoding"] = acceptEncoding
 		}
 		if ifNoneMatch != "" {
-			req.Header.Set("If-None-Match", ifNoneMatch)
+			h["If-None-Match"] = ifNoneMatch
 		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, body
+		return fetch(t, srv.URL+path, h)
 	}
 
 	resp, gz := get("/dist/tabswarm.wasm", "br, gzip;q=0.8", "")

@@ -189,10 +189,22 @@ func (f testFile) announce(id uint64, have int, complete bool) signaling.Message
 	return signaling.Message{Type: signaling.TypeAnnounce, ID: id, Digest: f.digest(), Manifest: f.raw, Have: have, Complete: complete}
 }
 
-// apiFile fetches /api/files/{digest}: the status and, on 200, the body.
-func (s *server) apiFile(t *testing.T, digest string) (int, fileInfo) {
+// testClient leaves compression to the test: it sends no Accept-Encoding
+// of its own and does not undo a gzip response.
+var testClient = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+
+// fetch does one GET with optional headers and returns the response with
+// its body read.
+func fetch(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	resp, err := http.Get(s.base + "/api/files/" + digest)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,6 +213,20 @@ func (s *server) apiFile(t *testing.T, digest string) (int, fileInfo) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp, body
+}
+
+// httpGet is fetch giving the status, the response headers and the body.
+func httpGet(t *testing.T, url string, header map[string]string) (int, http.Header, []byte) {
+	t.Helper()
+	resp, body := fetch(t, url, header)
+	return resp.StatusCode, resp.Header, body
+}
+
+// apiFile fetches /api/files/{digest}: the status and, on 200, the body.
+func (s *server) apiFile(t *testing.T, digest string) (int, fileInfo) {
+	t.Helper()
+	resp, body := fetch(t, s.base+"/api/files/"+digest, nil)
 	var fi fileInfo
 	if resp.StatusCode == http.StatusOK {
 		if err := json.Unmarshal(body, &fi); err != nil {

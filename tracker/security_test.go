@@ -14,29 +14,6 @@ import (
 	"tabswarm/signaling"
 )
 
-// httpGet does one request with optional headers and returns the status,
-// the response headers and the body.
-func httpGet(t *testing.T, url string, header map[string]string) (int, http.Header, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, body
-}
-
 // errorCode returns the code of a JSON error body, or "".
 func errorCode(body []byte) signaling.ErrorCode {
 	var e signaling.Error
