@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -350,9 +349,6 @@ func (b *putBatcher) run() {
 		}
 		b.mu.Unlock()
 		err := b.commit(batch)
-		if errors.Is(err, swarm.ErrQuota) {
-			err = fmt.Errorf("%w: %v", swarm.ErrQuota, err)
-		}
 		for _, r := range batch {
 			if err != nil {
 				r.done <- fmt.Errorf("storing chunk %d: %w", r.i, err)

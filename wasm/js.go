@@ -11,8 +11,8 @@ import (
 	"tabswarm/swarm"
 )
 
-// jsError is an exception or rejection from JavaScript, with the DOMException
-// name (QuotaExceededError, NotFoundError, …) kept for errors.Is checks.
+// jsError is an exception or rejection from JavaScript, with its
+// DOMException name (QuotaExceededError, NotFoundError, …).
 type jsError struct {
 	name, msg string
 }
@@ -24,12 +24,8 @@ func (e *jsError) Error() string {
 	return e.name + ": " + e.msg
 }
 
-// Is makes a browser quota error match swarm.ErrQuota.
-func (e *jsError) Is(target error) bool {
-	return target == swarm.ErrQuota && e.name == "QuotaExceededError"
-}
-
-// toError turns a thrown or rejected JS value into a Go error.
+// toError turns a thrown or rejected JS value into a Go error. A full
+// browser storage becomes swarm.ErrQuota, and says so.
 func toError(v js.Value) error {
 	if v.IsNull() || v.IsUndefined() {
 		return errors.New("javascript: unknown error")
@@ -37,7 +33,11 @@ func toError(v js.Value) error {
 	if v.Type() == js.TypeObject {
 		name, msg := v.Get("name"), v.Get("message")
 		if name.Type() == js.TypeString {
-			return &jsError{name: name.String(), msg: msg.String()}
+			e := &jsError{name: name.String(), msg: msg.String()}
+			if e.name == "QuotaExceededError" {
+				return fmt.Errorf("%w: %w", swarm.ErrQuota, e)
+			}
+			return e
 		}
 	}
 	return &jsError{name: "Error", msg: js.Global().Get("String").Invoke(v).String()}

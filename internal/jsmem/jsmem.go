@@ -21,10 +21,10 @@ import (
 var (
 	uint8Array = js.Global().Get("Uint8Array")
 	blobClass  = js.Global().Get("Blob")
+	// helper is the page's window.tabswarmMemory, which the page defines
+	// before it starts the module, or undefined.
+	helper = js.Global().Get("tabswarmMemory")
 )
-
-// helper returns the page's window.tabswarmMemory, or undefined.
-func helper() js.Value { return js.Global().Get("tabswarmMemory") }
 
 func addr(b []byte) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
 
@@ -37,8 +37,8 @@ func Copy(b []byte) js.Value {
 
 // Blob returns a new Blob of media type typ holding a copy of b.
 func Blob(b []byte, typ string) js.Value {
-	if h := helper(); h.Truthy() && len(b) > 0 {
-		v := h.Call("blob", addr(b), len(b), typ)
+	if helper.Truthy() && len(b) > 0 {
+		v := helper.Call("blob", addr(b), len(b), typ)
 		runtime.KeepAlive(b)
 		return v
 	}
@@ -57,8 +57,8 @@ func Send(dc js.Value, b []byte) (err error) {
 			panic(r)
 		}
 	}()
-	if h := helper(); h.Truthy() && len(b) > 0 {
-		h.Call("send", dc, addr(b), len(b))
+	if helper.Truthy() && len(b) > 0 {
+		helper.Call("send", dc, addr(b), len(b))
 		runtime.KeepAlive(b)
 		return nil
 	}
