@@ -6,11 +6,60 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"syscall/js"
 
 	"tabswarm/swarm"
 )
+
+// shareHasher returns how a share hashes a chunk, given as a Blob: with
+// crypto.subtle when the page may use it, else on the library's hashing
+// workers, else (no workers) in Go on this thread.
+func (l *idbLibrary) shareHasher(ctx context.Context) func(chunk js.Value) <-chan hashResult {
+	if pool := l.hashPool(ctx); pool != nil {
+		return pool.hash
+	}
+	return func(chunk js.Value) <-chan hashResult {
+		ch := make(chan hashResult, 1)
+		go func() {
+			var r hashResult
+			ab, err := await(ctx, chunk.Call("arrayBuffer"))
+			switch {
+			case err != nil:
+				r.err = fmt.Errorf("reading: %w", err)
+			case hasSubtle():
+				r.sum, r.err = digestJS(ctx, ab)
+			default:
+				r.sum = swarm.HashChunk(bytesFromJS(ab, nil))
+			}
+			ch <- r
+		}()
+		return ch
+	}
+}
+
+// hashPool starts the library's hashing workers on first use: one per
+// core, at most four. It returns nil, and logs why, when they cannot run;
+// the next share tries again.
+func (l *idbLibrary) hashPool(ctx context.Context) *hashPool {
+	if hasSubtle() {
+		return nil // the browser's own hashing is faster still
+	}
+	l.poolMu.Lock()
+	defer l.poolMu.Unlock()
+	if l.pool == nil || l.pool.stopped() {
+		n := min(max(js.Global().Get("navigator").Get("hardwareConcurrency").Int(), 1), 4)
+		p, err := newHashPool(ctx, n)
+		if err != nil {
+			slog.Warn("hashing on the page's thread", "err", err)
+			return nil
+		}
+		slog.Info("hashing workers started", "workers", n)
+		l.pool = p
+	}
+	return l.pool
+}
 
 // hashPool reads and hashes chunks, given as Blobs, on Web Workers that
 // run Go's SHA-256 (static/hasher.js with dist/hasher.wasm). A share on a
@@ -132,18 +181,4 @@ func (p *hashPool) close() {
 	}
 	p.onMsg.Release()
 	p.onErr.Release()
-}
-
-// construct calls new class(args...), turning an exception into an error.
-func construct(class js.Value, args ...any) (v js.Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if je, ok := r.(js.Error); ok {
-				err = toError(je.Value)
-				return
-			}
-			panic(r)
-		}
-	}()
-	return class.New(args...), nil
 }

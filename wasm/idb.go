@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"sync"
 	"syscall/js"
 
@@ -421,7 +420,7 @@ func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress fun
 	rand.Read(rnd[:])
 	key := "import-" + hex.EncodeToString(rnd[:])
 	n := int((size + cs - 1) / cs)
-	hash := l.chunkHasher(ctx)
+	hash := l.shareHasher(ctx)
 	w := newChunkWriter(ctx, l.puts, key, maxImportWrites)
 	fail := func(err error) (*swarm.Manifest, error) {
 		w.wait()
@@ -547,52 +546,4 @@ func (l *idbLibrary) dropChunks(key string) {
 		st.Call("delete", keyRange(key))
 		_ = tx
 	}
-}
-
-// chunkHasher returns how a share hashes a chunk, given as a Blob: with
-// crypto.subtle when the page may use it, else on the library's hashing
-// workers, else (no workers) in Go on this thread.
-func (l *idbLibrary) chunkHasher(ctx context.Context) func(chunk js.Value) <-chan hashResult {
-	if pool := l.hashPool(ctx); pool != nil {
-		return pool.hash
-	}
-	return func(chunk js.Value) <-chan hashResult {
-		ch := make(chan hashResult, 1)
-		go func() {
-			var r hashResult
-			ab, err := await(ctx, chunk.Call("arrayBuffer"))
-			switch {
-			case err != nil:
-				r.err = fmt.Errorf("reading: %w", err)
-			case hasSubtle():
-				r.sum, r.err = digestJS(ctx, ab)
-			default:
-				r.sum = swarm.HashChunk(bytesFromJS(ab, nil))
-			}
-			ch <- r
-		}()
-		return ch
-	}
-}
-
-// hashPool starts the library's hashing workers on first use: one per
-// core, at most four. It returns nil, and logs why, when they cannot run;
-// the next share tries again.
-func (l *idbLibrary) hashPool(ctx context.Context) *hashPool {
-	if hasSubtle() {
-		return nil // the browser's own hashing is faster still
-	}
-	l.poolMu.Lock()
-	defer l.poolMu.Unlock()
-	if l.pool == nil || l.pool.stopped() {
-		n := min(max(js.Global().Get("navigator").Get("hardwareConcurrency").Int(), 1), 4)
-		p, err := newHashPool(ctx, n)
-		if err != nil {
-			slog.Warn("hashing on the page's thread", "err", err)
-			return nil
-		}
-		slog.Info("hashing workers started", "workers", n)
-		l.pool = p
-	}
-	return l.pool
 }

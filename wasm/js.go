@@ -70,17 +70,27 @@ func await(ctx context.Context, p js.Value) (js.Value, error) {
 }
 
 // call invokes a JS method and turns a thrown exception into an error.
-func call(v js.Value, method string, args ...any) (res js.Value, err error) {
+func call(v js.Value, method string, args ...any) (js.Value, error) {
+	return catch(method, func() js.Value { return v.Call(method, args...) })
+}
+
+// construct calls new class(args...), turning an exception into an error.
+func construct(class js.Value, args ...any) (js.Value, error) {
+	return catch("new", func() js.Value { return class.New(args...) })
+}
+
+// catch runs f, turning what it throws into an error about what.
+func catch(what string, f func() js.Value) (res js.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if je, ok := r.(js.Error); ok {
 				err = toError(je.Value)
 				return
 			}
-			err = fmt.Errorf("javascript %s: %v", method, r)
+			err = fmt.Errorf("javascript %s: %v", what, r)
 		}
 	}()
-	return v.Call(method, args...), nil
+	return f(), nil
 }
 
 // promise runs fn in a goroutine and returns a JS Promise of its result,
