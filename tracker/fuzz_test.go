@@ -50,9 +50,9 @@ func FuzzHandleMessage(f *testing.F) {
 		tr.reg = newRegistry(tr.opts)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		other := newPeer(ctx, nil, &tr.opts)
+		other := newPeer(ctx, nil, nil, &tr.opts)
 		other.id = "other"
-		p := newPeer(ctx, nil, &tr.opts)
+		p := newPeer(ctx, nil, nil, &tr.opts)
 		// No writer runs (there is no connection): what is sent stays
 		// queued.
 		p.writing, other.writing = true, true

@@ -176,7 +176,7 @@ func (t *Tracker) signal(p *peer, m signaling.Message) *signaling.Error {
 	if e != nil {
 		return e
 	}
-	t.metrics.relayed.WithLabelValues(string(m.Signal.Kind)).Inc()
+	t.metrics.byKind[m.Signal.Kind].Inc()
 	id := m.ID
 	m.ID, m.From, m.PeerID, m.Digest = 0, p.id, "", d.String()
 	q.send(m)

@@ -21,6 +21,11 @@ type metrics struct {
 	relayed  *prometheus.CounterVec // by signal kind
 	refused  *prometheus.CounterVec // refused WebSocket handshakes, by reason
 	dropped  *prometheus.CounterVec // connections the tracker closed, by reason
+
+	// The messages and relayed children, looked up once rather than by
+	// label on every message.
+	byType map[signaling.Type]prometheus.Counter
+	byKind map[signaling.SignalKind]prometheus.Counter
 }
 
 // Label values.
@@ -88,8 +93,13 @@ func newMetrics(t *Tracker) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.byType = make(map[signaling.Type]prometheus.Counter)
 	for _, typ := range []signaling.Type{signaling.TypeAnnounce, signaling.TypeLeave, signaling.TypeQuery, signaling.TypeSignal, labelOther} {
-		m.messages.WithLabelValues(string(typ))
+		m.byType[typ] = m.messages.WithLabelValues(string(typ))
+	}
+	m.byKind = make(map[signaling.SignalKind]prometheus.Counter)
+	for _, k := range []signaling.SignalKind{signaling.SignalOffer, signaling.SignalAnswer, signaling.SignalClose} {
+		m.byKind[k] = m.relayed.WithLabelValues(string(k))
 	}
 	return m
 }
@@ -101,12 +111,11 @@ func (m *metrics) handler() http.Handler {
 
 // message counts one incoming message of type typ.
 func (m *metrics) message(typ signaling.Type) {
-	switch typ {
-	case signaling.TypeAnnounce, signaling.TypeLeave, signaling.TypeQuery, signaling.TypeSignal:
-	default:
-		typ = labelOther
+	c, ok := m.byType[typ]
+	if !ok {
+		c = m.byType[labelOther]
 	}
-	m.messages.WithLabelValues(string(typ)).Inc()
+	c.Inc()
 }
 
 // errorLabel maps a code to a label value from a fixed set.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 type peer struct {
 	id      string
 	ws      *websocket.Conn
+	conn    net.Conn // ws's connection, for write deadlines
 	opts    *Options
 	limiter *rate.Limiter
 	strikes *rate.Limiter   // cap violations; when empty, the peer is closed
@@ -39,6 +41,7 @@ type peer struct {
 	queue     []frame        // frames waiting to be written: queue[head:]
 	head      int            // where the waiting frames start
 	writing   bool           // a writer goroutine is draining the queue
+	failed    bool           // a write failed: the stream may end mid-frame
 	idleSince time.Time      // when the queue was last drained
 	writers   sync.WaitGroup // the writer goroutine, while one runs
 
@@ -70,12 +73,13 @@ func (c *closeFrame) Error() string {
 	return "tracker: closing after final frame: " + c.reason
 }
 
-// newPeer returns a peer on ws, disconnected when ctx is done, that pings
-// itself when idle for opts.PingInterval.
-func newPeer(ctx context.Context, ws *websocket.Conn, opts *Options) *peer {
+// newPeer returns a peer on ws, whose connection is conn, disconnected when
+// ctx is done, that pings itself when idle for opts.PingInterval.
+func newPeer(ctx context.Context, ws *websocket.Conn, conn net.Conn, opts *Options) *peer {
 	p := &peer{
 		id:        newPeerID(),
 		ws:        ws,
+		conn:      conn,
 		opts:      opts,
 		limiter:   rate.NewLimiter(rate.Limit(opts.MessageRate), opts.MessageBurst),
 		strikes:   rate.NewLimiter(rate.Limit(float64(opts.MaxStrikes)/60), opts.MaxStrikes),
@@ -176,6 +180,11 @@ func (p *peer) writeQueued() {
 			return
 		}
 		if err := p.write(f); err != nil {
+			if _, final := err.(*closeFrame); !final {
+				p.mu.Lock()
+				p.failed = true
+				p.mu.Unlock()
+			}
 			p.cancel(err)
 			return
 		}
@@ -188,6 +197,9 @@ func (p *peer) next() (frame, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.head == len(p.queue) || p.ctx.Err() != nil {
+		// Under p.mu, so that it cannot undo the deadline of a writer
+		// started after this one.
+		p.conn.SetWriteDeadline(time.Time{})
 		p.writing = false
 		p.idleSince = time.Now()
 		p.queue, p.head = p.queue[:0], 0
@@ -204,13 +216,18 @@ func (p *peer) next() (frame, bool) {
 
 // write writes one frame within the write timeout; after a final frame it
 // returns the frame's closeFrame.
+//
+// The timeout is the connection's write deadline, not a context: a context
+// with a deadline costs a timer and, inside Write, a context.AfterFunc for
+// every frame.
 func (p *peer) write(f frame) error {
-	ctx, cancel := context.WithTimeout(p.ctx, p.opts.WriteTimeout)
-	defer cancel()
+	p.conn.SetWriteDeadline(time.Now().Add(p.opts.WriteTimeout))
 	if f.ping {
+		ctx, cancel := context.WithTimeout(p.ctx, p.opts.WriteTimeout)
+		defer cancel()
 		return p.ws.Ping(ctx) // returns once the pong is in
 	}
-	if err := p.ws.Write(ctx, websocket.MessageText, f.data); err != nil {
+	if err := p.ws.Write(context.Background(), websocket.MessageText, f.data); err != nil {
 		return err
 	}
 	if f.close != nil {
@@ -238,14 +255,23 @@ func (p *peer) pingIdle() {
 	p.pinger.Reset(wait)
 }
 
-// stopWriting stops the pings, drops the queue and waits for the writer, if
-// one runs; p.ctx must be done.
-func (p *peer) stopWriting() {
+// stopWriting stops the pings, drops the queue, ends a write in progress
+// and waits for the writer, if one runs; p.ctx must be done. It reports
+// whether a write failed, leaving the stream unfit for a close frame.
+func (p *peer) stopWriting() (failed bool) {
 	// enqueue and pingIdle check p.ctx under p.mu: after this critical
 	// section, no writer starts and the timer stays stopped.
 	p.mu.Lock()
 	p.pinger.Stop()
 	p.queue, p.head = nil, 0
+	writing := p.writing
 	p.mu.Unlock()
+	if writing { // a write blocked on a peer that does not read ends now
+		p.conn.SetWriteDeadline(time.Unix(1, 0))
+	}
 	p.writers.Wait()
+	p.conn.SetWriteDeadline(time.Time{}) // for the close handshake
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failed
 }

@@ -34,8 +34,8 @@ type Tracker struct {
 	streams int            // /api/stats/events streams being served
 	conns   sync.WaitGroup // one per active connection, stream or handler
 
-	handlers sync.Once   // starts the handler goroutines (startHandlers)
-	jobs     chan func() // to the handler goroutines
+	handlers sync.Once // starts the handler goroutines (startHandlers)
+	jobs     chan job  // to the handler goroutines
 }
 
 // New returns a Tracker; see Options for the defaults.
@@ -52,7 +52,7 @@ func New(opts Options) *Tracker {
 	}
 	t.metrics = newMetrics(t)
 	t.ctx, t.cancel = context.WithCancel(context.Background())
-	t.jobs = make(chan func())
+	t.jobs = make(chan job)
 	t.handler = t.routes()
 	return t
 }

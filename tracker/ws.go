@@ -54,7 +54,8 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, errorf(signaling.CodeRateLimited, "%v", err))
 		return
 	}
-	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+	sb := &smallBuffers{ResponseWriter: w}
+	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  t.opts.AllowOrigins,
 		CompressionMode: websocket.CompressionDisabled, // no flate state per connection
 	})
@@ -64,19 +65,19 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the response
 	}
 	ws.SetReadLimit(-1) // readFrame enforces the limits, to answer too_large
-	go t.servePeer(ws, ip, r.RemoteAddr)
+	go t.servePeer(ws, sb.conn, ip, r.RemoteAddr)
 }
 
-// servePeer serves an upgraded connection from client address key ip
-// until it ends. Its goroutine is the peer's reader; once the peer's
-// context is done, disconnect closes the connection.
-func (t *Tracker) servePeer(ws *websocket.Conn, ip, remote string) {
+// servePeer serves an upgraded connection, ws on conn, from client
+// address key ip until it ends. Its goroutine is the peer's reader; once
+// the peer's context is done, disconnect closes the connection.
+func (t *Tracker) servePeer(ws *websocket.Conn, conn net.Conn, ip, remote string) {
 	defer t.release(ip)
-	p := newPeer(t.ctx, ws, &t.opts)
+	p := newPeer(t.ctx, ws, conn, &t.opts)
 	for !t.reg.addPeer(p) { // a 128-bit collision: draw again
 		p.cancel(nil)
 		p.pinger.Stop()
-		p = newPeer(t.ctx, ws, &t.opts)
+		p = newPeer(t.ctx, ws, conn, &t.opts)
 	}
 	defer t.reg.removePeer(p)
 	p.log().Info("tracker: peer connected", "remote", remote)
@@ -96,16 +97,17 @@ func (t *Tracker) servePeer(ws *websocket.Conn, ip, remote string) {
 
 // disconnect closes p's connection once p.ctx is done and the writer has
 // ended: after a final frame with its status, and with a close handshake
-// unless the peer was too slow to read.
+// unless the peer was too slow to read or a write failed.
 func (t *Tracker) disconnect(p *peer) {
-	p.stopWriting()
+	failed := p.stopWriting()
 	cause := context.Cause(p.ctx)
 	var cf *closeFrame
 	switch {
-	case errors.As(cause, &cf):
-		p.ws.Close(cf.status, cf.reason)
 	case errors.Is(cause, errSlowPeer):
 		t.metrics.dropped.WithLabelValues(droppedSlow).Inc()
+	case failed: // the stream may end mid-frame: no close frame
+	case errors.As(cause, &cf):
+		p.ws.Close(cf.status, cf.reason)
 	case errors.Is(cause, context.Canceled): // the tracker is closing
 		p.ws.Close(websocket.StatusGoingAway, "tracker shutting down")
 	default:
@@ -116,14 +118,18 @@ func (t *Tracker) disconnect(p *peer) {
 
 // smallBuffers is a ResponseWriter whose Hijack, which websocket.Accept
 // calls, gives the connection buffers of wsReadBuffer and wsWriteBuffer
-// bytes instead of net/http's.
-type smallBuffers struct{ http.ResponseWriter }
+// bytes instead of net/http's, and keeps the connection in conn.
+type smallBuffers struct {
+	http.ResponseWriter
+	conn net.Conn
+}
 
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
 	}
+	w.conn = conn
 	var r io.Reader = conn
 	if n := brw.Reader.Buffered(); n > 0 { // the client did not wait for the 101
 		b, _ := brw.Reader.Peek(n)
@@ -160,23 +166,34 @@ func (t *Tracker) readLoop(p *peer) error {
 	}
 }
 
+// job is a frame for a handler goroutine to handle: it handles data from
+// p, then sends on done.
+type job struct {
+	p    *peer
+	data []byte
+	done chan struct{}
+}
+
+// doneChans holds the channels handlers report done on (buffered, size 1),
+// so that a handoff allocates nothing.
+var doneChans = sync.Pool{New: func() any { return make(chan struct{}, 1) }}
+
 // handleAside has a handler goroutine handle data and waits for it. The
 // reader spends its life parked in a read, which needs a small stack;
 // handling (JSON) needs a larger one, which the handlers keep instead of
-// every connection.
+// every connection: handled on the reader, it would double the reader's
+// stack to 8 KB for good, since a parked reader uses too much of it for
+// the runtime to shrink it back.
 func (t *Tracker) handleAside(p *peer, data []byte) {
 	t.handlers.Do(t.startHandlers)
-	done := make(chan struct{})
-	job := func() {
-		defer close(done)
+	j := job{p: p, data: data, done: doneChans.Get().(chan struct{})}
+	select {
+	case t.jobs <- j:
+		<-j.done
+	case <-t.ctx.Done(): // the handlers are ending
 		t.handle(p, data)
 	}
-	select {
-	case t.jobs <- job:
-	case <-t.ctx.Done(): // the handlers are ending
-		job()
-	}
-	<-done
+	doneChans.Put(j.done)
 }
 
 // startHandlers starts the handler goroutines, which end when the tracker
@@ -189,8 +206,9 @@ func (t *Tracker) startHandlers() {
 			defer t.conns.Done()
 			for {
 				select {
-				case job := <-t.jobs:
-					job()
+				case j := <-t.jobs:
+					t.handle(j.p, j.data)
+					j.done <- struct{}{}
 				case <-t.ctx.Done():
 					return
 				}

@@ -56,13 +56,19 @@ func main() {
 	var prof profiles
 	flag.StringVar(&prof.heap, "heapprofile", "", "write the tracker's heap profile, taken with every client connected, to `file`")
 	flag.StringVar(&prof.cpu, "cpuprofile", "", "write the tracker's CPU profile, over the whole run, to `file`")
+	clientProfile := flag.String("clientcpuprofile", "", "write the clients' CPU profile, over the whole run, to `file`")
 	child := flag.Bool("serve", false, "internal: be the tracker under test")
 	flag.Parse()
 	var err error
-	if *child {
+	switch {
+	case *child:
 		err = serveChild(*n, prof)
-	} else {
-		err = run(*n+*n%2, *rounds, *announces, *relayFor, *relayRate, *perAddr, prof)
+	default:
+		var stop func()
+		if stop, err = startCPUProfile(*clientProfile); err == nil {
+			err = run(*n+*n%2, *rounds, *announces, *relayFor, *relayRate, *perAddr, prof)
+			stop()
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)

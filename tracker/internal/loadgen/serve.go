@@ -27,17 +27,11 @@ func serveChild(n int, prof profiles) error {
 	if err != nil {
 		return err
 	}
-	if prof.cpu != "" {
-		f, err := os.Create(prof.cpu)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(prof.cpu)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	tr := tracker.New(tracker.Options{
 		MaxPeers:     n + 64,
 		MessageRate:  1e6,
@@ -70,4 +64,24 @@ func writeHeapProfile(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// startCPUProfile profiles this process's CPU into path, if not empty,
+// until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
