@@ -9,8 +9,9 @@ import (
 )
 
 // TestStorageFull caps Bob's browser storage at 6 MiB. Sharing a 24 MiB
-// file (some chunk writes succeed before one fails), and getting an 8 MiB
-// one from Alice, each end in an error row that says the storage is full;
+// file (hashed in full, then refused when stored), and getting an 8 MiB
+// one from Alice (some chunk writes succeed before one fails), each end in
+// an error row that says the storage is full;
 // the failed share leaves nothing stored, and Alice keeps seeding, so Carol
 // still gets the file byte for byte.
 func TestStorageFull(t *testing.T) {
@@ -48,14 +49,14 @@ func TestStorageFull(t *testing.T) {
 		t.Errorf("download row says %q, want it to say the storage is full", r.Text)
 	}
 
-	// Nothing of the failed share stays: no chunk stored under a share's
-	// key, and a reload lists no row for it.
-	n, err := chromedp.Run(bob.ctx, chromedp.Evaluate[int](shareChunksJS, chromedp.EvalAwaitPromise))
+	// Nothing of the failed share stays: no stored contents, and a reload
+	// lists no row for it.
+	n, err := chromedp.Run(bob.ctx, chromedp.Evaluate[int](storedContentsJS, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {
-		t.Errorf("Bob's IndexedDB keeps %d chunks of the failed share", n)
+		t.Errorf("Bob's IndexedDB keeps %d shared files, want none", n)
 	}
 	bob.reload(t)
 	rs, err := bob.rows(bob.ctx)
@@ -73,18 +74,18 @@ func TestStorageFull(t *testing.T) {
 	checkSaved(t, "carol", f, carol.save(t, f.digest, f.size))
 }
 
-// shareChunksJS counts the chunks in the page's IndexedDB stored under a
-// share's key (shares store under "import-…", downloads under the digest).
-const shareChunksJS = `new Promise((resolve, reject) => {
+// storedContentsJS counts the whole files a page's IndexedDB holds: one for
+// each file shared from it.
+const storedContentsJS = `new Promise((resolve, reject) => {
 	const open = indexedDB.open("tabswarm");
 	open.onerror = () => reject(open.error);
 	open.onsuccess = () => {
 		const db = open.result;
-		const req = db.transaction("chunks").objectStore("chunks").getAllKeys();
+		const req = db.transaction("contents").objectStore("contents").count();
 		req.onerror = () => reject(req.error);
 		req.onsuccess = () => {
 			db.close();
-			resolve(req.result.filter((k) => String(k[0]).startsWith("import-")).length);
+			resolve(req.result);
 		};
 	};
 })`

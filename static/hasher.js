@@ -1,37 +1,45 @@
 // tabswarm hashing worker. The page sends it the compiled dist/hasher.wasm
-// (Go's SHA-256) first, then {id, chunk} messages (chunk is a Blob), each
-// answered with {id, hash} (hex) or {id, error}. A few of these hash a
-// shared file's chunks in parallel when the page has no crypto.subtle
-// (plain http).
+// (Go's SHA-256) first, then jobs, each answered with {id, hashes} (the hex
+// SHA-256 of every chunk, one after another) or {id, error}. A job
+// {id, blob, start, end, chunk} reads bytes start to end of the Blob (a
+// shared File) and hashes them in chunks of chunk bytes. A few of these
+// hash a share on every core when the page has no crypto.subtle (plain
+// http).
 "use strict";
 importScripts("dist/wasm_exec.js");
 
 let ready = Promise.reject(new Error("hasher: no module yet"));
 ready.catch(() => {});
 
-async function start(module) {
+async function load(module) {
   const go = new Go();
   const instance = await WebAssembly.instantiate(module, go.importObject);
-  go.run(instance); // defines tabswarmBuffer and tabswarmSum, then waits
+  go.run(instance); // defines tabswarmBuffer and tabswarmSums, then waits
   return instance.exports.mem;
 }
 
-// Each chunk is read into a JS buffer (FileReaderSync: about 8% less CPU
-// than Blob.arrayBuffer here), then copied into Go's one buffer and summed
-// with no await in between, so chunks in flight never mix there.
-onmessage = async (e) => {
+// Each job's read starts as it arrives, so the browser reads the next runs
+// while this thread hashes. A run is hashed once it and every job before
+// it are done: copied into Go's one buffer and summed with no await in
+// between, so runs never mix there.
+let last = Promise.resolve();
+onmessage = (e) => {
   if (e.data.module) {
-    ready = start(e.data.module);
+    ready = load(e.data.module);
     return;
   }
-  const { id, chunk } = e.data;
-  try {
-    const mem = await ready;
-    const bytes = new Uint8Array(new FileReaderSync().readAsArrayBuffer(chunk));
-    const ptr = self.tabswarmBuffer(bytes.length); // may grow the memory
-    new Uint8Array(mem.buffer, ptr, bytes.length).set(bytes);
-    postMessage({ id, hash: self.tabswarmSum() });
-  } catch (err) {
-    postMessage({ id, error: String(err) });
-  }
+  const { id, blob, start, end, chunk } = e.data;
+  const read = blob.slice(start, end).arrayBuffer();
+  read.catch(() => {}); // reported in turn, below
+  last = last.then(async () => {
+    try {
+      const mem = await ready;
+      const run = new Uint8Array(await read);
+      const ptr = self.tabswarmBuffer(run.length); // may grow the memory
+      new Uint8Array(mem.buffer, ptr, run.length).set(run);
+      postMessage({ id, hashes: self.tabswarmSums(chunk) });
+    } catch (err) {
+      postMessage({ id, error: String(err) });
+    }
+  });
 };

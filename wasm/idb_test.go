@@ -3,11 +3,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"syscall/js"
 	"testing"
 
+	"tabswarm/internal/jsmem"
 	"tabswarm/swarm"
 	"tabswarm/swarm/storetest"
 )
@@ -33,4 +36,79 @@ func TestIndexedDBLibrary(t *testing.T) {
 		})
 		return lib
 	})
+}
+
+// TestShareStoresWholeFile shares a File of three and a half chunks: its
+// manifest is the one the native engine computes, the file is stored as
+// one Blob that every chunk and the saved file are read from, and Remove
+// leaves nothing behind.
+func TestShareStoresWholeFile(t *testing.T) {
+	if js.Global().Get("indexedDB").IsUndefined() {
+		t.Skip("no IndexedDB here (Node); e2e runs this test in Chromium")
+	}
+	ctx := context.Background()
+	const name = "tabswarm-test-whole"
+	lib, err := openDB(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		lib.db.Call("close")
+		js.Global().Get("indexedDB").Call("deleteDatabase", name)
+	})
+
+	data := make([]byte, 7*swarm.ChunkSize(1)/2)
+	rand.Read(data)
+	file := js.Global().Get("File").New([]any{jsmem.Copy(data)}, "whole.bin", map[string]any{"type": "application/x-test"})
+	var hashed int64
+	m, err := lib.importFile(ctx, file, func(n int64) { hashed = n })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := swarm.NewManifest("whole.bin", "application/x-test", int64(len(data)), chunkHashes(data, swarm.ChunkSize(int64(len(data)))))
+	if m.Digest != want.Digest || m.NumChunks() != 4 || hashed != int64(len(data)) {
+		t.Fatalf("shared: %s, %d chunks, %d bytes hashed; want %s, 4 chunks, %d", m.Digest, m.NumChunks(), hashed, want.Digest, len(data))
+	}
+
+	c, err := lib.Open(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := c.Have(ctx)
+	if err != nil || have.Count() != m.NumChunks() {
+		t.Fatalf("have %d of %d chunks (%v)", have.Count(), m.NumChunks(), err)
+	}
+	for i := range m.NumChunks() {
+		got, err := c.ReadChunk(ctx, i)
+		off := int64(i) * m.ChunkSize
+		if err != nil || !bytes.Equal(got, data[off:off+int64(m.ChunkLen(i))]) {
+			t.Fatalf("chunk %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+	blob, err := lib.fileBlob(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := await(ctx, blob.Call("arrayBuffer"))
+	if err != nil || !bytes.Equal(bytesFromJS(saved, nil), data) || blob.Get("type").String() != "application/x-test" {
+		t.Fatalf("saved file differs (%v)", err)
+	}
+
+	if err := lib.Remove(ctx, m.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if whole, err := lib.contents(ctx, m.Digest); err != nil || !whole.IsUndefined() {
+		t.Fatalf("after Remove the file is still stored (%v)", err)
+	}
+	if files, err := lib.Files(ctx); err != nil || len(files) != 0 {
+		t.Fatalf("after Remove: %d files (%v)", len(files), err)
+	}
+}
+
+func chunkHashes(data []byte, cs int64) []swarm.Hash {
+	var hs []swarm.Hash
+	for off := int64(0); off < int64(len(data)); off += cs {
+		hs = append(hs, swarm.HashChunk(data[off:min(off+cs, int64(len(data)))]))
+	}
+	return hs
 }
