@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,4 +33,40 @@ func TestShareWithoutHashingWorkers(t *testing.T) {
 	bob := e.newPerson(t, "bob", "/")
 	bob.get(t, f.digest, f.digest, f.size)
 	checkSaved(t, "bob", f, bob.save(t, f.digest, f.size))
+}
+
+// TestShareFileChanged truncates a file on disk while Alice's tab is
+// hashing it: the share ends in an error row that says the file could not
+// be read, stores nothing, and the file is not listed after a reload.
+func TestShareFileChanged(t *testing.T) {
+	e := newEnv(t)
+	f := makeFile(t, t.TempDir(), "changing.bin", 256<<20)
+	alice := e.newPerson(t, "alice", "/")
+	if err := chromedp.Do(alice.ctx, chromedp.SetUploadFiles(chromedp.CSS(selShareInput), []string{f.path})); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(f.path, f.size/2); err != nil {
+		t.Fatal(err)
+	}
+	r := alice.waitRow(t, "the share of a file that changed", byName(f.name), stateError, stepTimeout)
+	if !strings.Contains(r.Text, "could not be read") || r.Digest != "" {
+		t.Errorf("the failed share's row is %s, want no digest and a text saying the file could not be read", r)
+	}
+	n, err := chromedp.Run(alice.ctx, chromedp.Evaluate[int](storedContentsJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("Alice's IndexedDB keeps %d shared files, want none", n)
+	}
+	alice.reload(t)
+	rs, err := alice.rows(alice.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Name == f.name {
+			t.Errorf("after a reload Alice lists the failed share: %s", r)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 // tabswarm hashing worker. The page sends it the compiled dist/hasher.wasm
 // (Go's SHA-256) first, then jobs, each answered with {id, hashes} (the hex
-// SHA-256 of every chunk, one after another) or {id, error}. A job
+// SHA-256 of every chunk, one after another) or {id, error: {name,
+// message}}. A job
 // {id, blob, start, end, chunk} reads bytes start to end of the Blob (a
 // shared File) and hashes them in chunks of chunk bytes. A few of these
 // hash a share on every core when the page has no crypto.subtle (plain
@@ -29,17 +30,20 @@ onmessage = (e) => {
     return;
   }
   const { id, blob, start, end, chunk } = e.data;
-  const read = blob.slice(start, end).arrayBuffer();
+  const read = (async () => blob.slice(start, end).arrayBuffer())();
   read.catch(() => {}); // reported in turn, below
   last = last.then(async () => {
     try {
       const mem = await ready;
       const run = new Uint8Array(await read);
+      if (run.length !== end - start) {
+        throw new DOMException(`read ${run.length} bytes at ${start}, want ${end - start}`, "NotReadableError");
+      }
       const ptr = self.tabswarmBuffer(run.length); // may grow the memory
       new Uint8Array(mem.buffer, ptr, run.length).set(run);
       postMessage({ id, hashes: self.tabswarmSums(chunk) });
     } catch (err) {
-      postMessage({ id, error: String(err) });
+      postMessage({ id, error: { name: err.name || "Error", message: String(err.message || err) } });
     }
   });
 };

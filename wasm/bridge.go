@@ -98,6 +98,8 @@ func errorText(err error) string {
 	switch {
 	case errors.Is(err, swarm.ErrQuota):
 		return "Browser storage is full: remove some files and try again. (" + err.Error() + ")"
+	case errors.Is(err, errUnreadable):
+		return "The file could not be read: it changed, moved or was deleted after it was picked. Pick it again. (" + err.Error() + ")"
 	case errors.Is(err, swarm.ErrNoPeers):
 		return "No peer has this file right now. Check the digest, or ask someone who has it to open the page."
 	case errors.Is(err, swarm.ErrBadDigest):

@@ -17,11 +17,10 @@ import (
 type regionHasher func(blob js.Value, start, end, cs int64) <-chan hashResult
 
 // shareHasher returns how a share hashes its file: on the library's
-// hashing workers when the page has no crypto.subtle, else on this thread
-// (with crypto.subtle when the page may use it, else in Go). It returns
-// too the bytes to hash per job, and at most in flight: a read costs the
-// browser less the larger it is, but on this thread every byte in flight
-// is in this module's memory, which never shrinks.
+// hashing workers when the page has no crypto.subtle, else on this thread.
+// It returns too the bytes to hash per job, and at most in flight: a read
+// costs the browser less the larger it is, but on this thread every byte
+// in flight is in this module's memory, which never shrinks.
 func (l *idbLibrary) shareHasher(ctx context.Context) (hash regionHasher, run, ahead int64) {
 	if pool := l.hashPool(ctx); pool != nil {
 		// Reading a File costs the browser about 3.0 CPU-seconds per 256
@@ -31,33 +30,40 @@ func (l *idbLibrary) shareHasher(ctx context.Context) (hash regionHasher, run, a
 	}
 	return func(blob js.Value, start, end, cs int64) <-chan hashResult {
 		ch := make(chan hashResult, 1)
-		go func() {
-			ab, err := await(ctx, blob.Call("slice", start, end).Call("arrayBuffer"))
-			if err != nil {
-				ch <- hashResult{err: fmt.Errorf("reading: %w", err)}
-				return
-			}
-			var r hashResult
-			if !hasSubtle() {
-				b := bytesFromJS(ab, nil)
-				for off := int64(0); off < int64(len(b)); off += cs {
-					r.sums = append(r.sums, swarm.HashChunk(b[off:min(off+cs, int64(len(b)))]))
-				}
-				ch <- r
-				return
-			}
-			for off := int64(0); off < end-start; off += cs {
-				h, err := digestJS(ctx, js.Global().Get("Uint8Array").New(ab, off, min(cs, end-start-off)))
-				if err != nil {
-					ch <- hashResult{err: err}
-					return
-				}
-				r.sums = append(r.sums, h)
-			}
-			ch <- r
-		}()
+		go func() { ch <- hashHere(ctx, blob, start, end, cs) }()
 		return ch
 	}, 4 << 20, 16 << 20
+}
+
+// hashHere reads bytes start to end of blob and hashes them in chunks of
+// cs bytes on this thread: with crypto.subtle when the page may use it,
+// else in Go.
+func hashHere(ctx context.Context, blob js.Value, start, end, cs int64) hashResult {
+	ab, err := await(ctx, blob.Call("slice", start, end).Call("arrayBuffer"))
+	if err != nil {
+		return hashResult{err: fmt.Errorf("reading: %w", err)}
+	}
+	if n := int64(ab.Get("byteLength").Int()); n != end-start {
+		return hashResult{err: fmt.Errorf("%w: %d bytes at %d, want %d", errUnreadable, n, start, end-start)}
+	}
+	var b []byte
+	if !hasSubtle() {
+		b = bytesFromJS(ab, nil)
+	}
+	var r hashResult
+	for off := int64(0); off < end-start; off += cs {
+		n := min(cs, end-start-off)
+		if b != nil {
+			r.sums = append(r.sums, swarm.HashChunk(b[off:off+n]))
+			continue
+		}
+		h, err := digestJS(ctx, js.Global().Get("Uint8Array").New(ab, off, n))
+		if err != nil {
+			return hashResult{err: err}
+		}
+		r.sums = append(r.sums, h)
+	}
+	return r
 }
 
 // hashPool starts the library's hashing workers on first use: one per
@@ -140,13 +146,9 @@ func newHashPool(ctx context.Context, n int) (*hashPool, error) {
 }
 
 // hashRegion queues the hashing of bytes start to end of blob, in chunks
-// of cs bytes, and returns where the result will arrive.
+// of cs bytes, on the next worker, and returns where the result will
+// arrive.
 func (p *hashPool) hashRegion(blob js.Value, start, end, cs int64) <-chan hashResult {
-	return p.post(map[string]any{"blob": blob, "start": start, "end": end, "chunk": cs})
-}
-
-// post sends job to the next worker.
-func (p *hashPool) post(job map[string]any) <-chan hashResult {
 	ch := make(chan hashResult, 1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -156,14 +158,14 @@ func (p *hashPool) post(job map[string]any) <-chan hashResult {
 	}
 	p.id++
 	p.pending[p.id] = ch
-	job["id"] = p.id
 	w := p.workers[p.next]
 	p.next = (p.next + 1) % len(p.workers)
-	w.Call("postMessage", job)
+	w.Call("postMessage", map[string]any{"id": p.id, "blob": blob, "start": start, "end": end, "chunk": cs})
 	return ch
 }
 
-// done delivers a worker's answer {id, hashes} or {id, error}.
+// done delivers a worker's answer {id, hashes} or {id, error}, where
+// error is {name, message}.
 func (p *hashPool) done(msg js.Value) {
 	id := msg.Get("id").Int()
 	p.mu.Lock()
@@ -174,7 +176,7 @@ func (p *hashPool) done(msg js.Value) {
 		return
 	}
 	if e := msg.Get("error"); e.Truthy() {
-		ch <- hashResult{err: fmt.Errorf("hashing worker: %s", e.String())}
+		ch <- hashResult{err: fmt.Errorf("hashing worker: %w", toError(e))}
 		return
 	}
 	hexes := msg.Get("hashes").String()

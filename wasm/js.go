@@ -24,8 +24,13 @@ func (e *jsError) Error() string {
 	return e.name + ": " + e.msg
 }
 
+// errUnreadable means a picked file could not be read any more: it was
+// changed, moved or deleted after it was picked (a NotReadableError).
+var errUnreadable = errors.New("the file could not be read")
+
 // toError turns a thrown or rejected JS value into a Go error. A full
-// browser storage becomes swarm.ErrQuota, and says so.
+// browser storage becomes swarm.ErrQuota, and a file that can no longer be
+// read errUnreadable, and says so.
 func toError(v js.Value) error {
 	if v.IsNull() || v.IsUndefined() {
 		return errors.New("javascript: unknown error")
@@ -34,8 +39,11 @@ func toError(v js.Value) error {
 		name, msg := v.Get("name"), v.Get("message")
 		if name.Type() == js.TypeString {
 			e := &jsError{name: name.String(), msg: msg.String()}
-			if e.name == "QuotaExceededError" {
+			switch e.name {
+			case "QuotaExceededError":
 				return fmt.Errorf("%w: %w", swarm.ErrQuota, e)
+			case "NotReadableError":
+				return fmt.Errorf("%w: %w", errUnreadable, e)
 			}
 			return e
 		}

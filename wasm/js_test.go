@@ -25,6 +25,22 @@ func TestQuotaErrorIsClear(t *testing.T) {
 	}
 }
 
+func TestUnreadableFileErrorIsClear(t *testing.T) {
+	ex := js.Global().Get("DOMException").New("The requested file could not be read.", "NotReadableError")
+	err := toError(ex)
+	if !errors.Is(err, errUnreadable) || errors.Is(err, swarm.ErrQuota) {
+		t.Fatalf("%v: want errUnreadable only", err)
+	}
+	if msg := errorText(err); !strings.Contains(msg, "Pick it again") {
+		t.Fatalf("message %q does not say to pick the file again", msg)
+	}
+	// A worker reports its exception as a plain {name, message} object.
+	obj := js.ValueOf(map[string]any{"name": "NotReadableError", "message": "gone"})
+	if err := toError(obj); !errors.Is(err, errUnreadable) {
+		t.Fatalf("%v is not errUnreadable", err)
+	}
+}
+
 func TestParseTarget(t *testing.T) {
 	d := strings.Repeat("ab", 32)
 	for _, in := range []string{d, " " + strings.ToUpper(d) + "\n", "http://192.168.1.5:8080/#" + d, "http://h/?d=" + d} {
