@@ -58,10 +58,11 @@ type event struct {
 // every connected peer and fetches the ones it misses. One goroutine, run,
 // owns its state; everything else reaches it through events.
 type file struct {
-	m     *Manifest
-	store Chunks
-	log   *slog.Logger
-	hash  func(context.Context, []byte) (Hash, error)
+	m      *Manifest
+	store  Chunks
+	recent *recentChunks // the node's chunks stored last, or nil
+	log    *slog.Logger
+	hash   func(context.Context, []byte) (Hash, error)
 
 	events  chan event
 	changed chan struct{} // pinged when a chunk is added or the state changes
@@ -227,7 +228,7 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 	c.out.control(appendHello(nil, f.pick.have))
 	go f.readLoop(ctx, c)
 	go func() {
-		if err := c.writeLoop(ctx, f.store.ReadChunk); err != nil {
+		if err := c.writeLoop(ctx, f.readChunk); err != nil {
 			c.close()
 		}
 	}()
@@ -348,7 +349,9 @@ func (f *file) piece(ctx context.Context, c *peerConn, fr frame) error {
 		case h != f.m.Chunks[i]:
 			err = fmt.Errorf("chunk %d from peer %s: %w", i, c.id, ErrBadChunk)
 		default:
-			err = f.store.WriteChunk(ctx, i, data)
+			if err = f.store.WriteChunk(ctx, i, data); err == nil {
+				f.stored(i, data)
+			}
 		}
 		select {
 		case f.events <- event{kind: evChecked, c: c, idx: i, err: err}:

@@ -52,6 +52,8 @@ type Node struct {
 	ready chan struct{}
 	ctx   context.Context // Run's, once ready is closed
 
+	recent *recentChunks // the chunks stored last, of every file
+
 	mu       sync.Mutex
 	files    map[Hash]*file
 	sessions map[string]*rtcSession
@@ -79,6 +81,7 @@ func NewNode(opts Options) *Node {
 		log:      opts.Logger,
 		api:      newAPI(),
 		ready:    make(chan struct{}),
+		recent:   newRecentChunks(recentBytes),
 		files:    make(map[Hash]*file),
 		sessions: make(map[string]*rtcSession),
 	}
@@ -152,6 +155,7 @@ func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
 	}
 	f = newFile(m, store, have, n.log)
 	f.hash = n.opts.Hash
+	f.recent = n.recent
 	n.files[m.Digest] = f
 	fctx, cancel := context.WithCancel(n.ctx)
 	f.cancel = cancel
