@@ -448,9 +448,10 @@ func mediaType(m *swarm.Manifest) string {
 // importFile hashes a picked File chunk by chunk, stores it whole, and
 // returns its manifest. Several runs of chunks are hashed at once: on
 // worker threads (a plain-http page, no crypto.subtle), which read the
-// bytes themselves, so this thread only hands out the runs. The file and its record are
-// stored in one transaction, once every chunk is hashed, so a failed share
-// leaves nothing behind. progress is called with the bytes hashed so far.
+// bytes themselves, so this thread only hands out the runs. The file and
+// its record are stored in one transaction, once every chunk is hashed,
+// so a failed share leaves nothing behind. progress is called with the
+// bytes hashed so far.
 func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress func(int64)) (*swarm.Manifest, error) {
 	name, typ := file.Get("name").String(), file.Get("type").String()
 	size := int64(file.Get("size").Float())
@@ -463,7 +464,7 @@ func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress fun
 	jobs := int(max(2, ahead/run))
 	sums := make([]<-chan hashResult, 0, jobs)
 	hashes := make([]swarm.Hash, 0, n)
-	for off := int64(0); len(hashes) < n; {
+	for off := int64(0); off < size || len(sums) > 0; {
 		for off < size && len(sums) < jobs {
 			sums = append(sums, hash(file, off, min(off+run, size), cs))
 			off += run
