@@ -52,21 +52,5 @@ func TestShareFileChanged(t *testing.T) {
 	if !strings.Contains(r.Text, "could not be read") || r.Digest != "" {
 		t.Errorf("the failed share's row is %s, want no digest and a text saying the file could not be read", r)
 	}
-	n, err := chromedp.Run(alice.ctx, chromedp.Evaluate[int](storedContentsJS, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 0 {
-		t.Errorf("Alice's IndexedDB keeps %d shared files, want none", n)
-	}
-	alice.reload(t)
-	rs, err := alice.rows(alice.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		if r.Name == f.name {
-			t.Errorf("after a reload Alice lists the failed share: %s", r)
-		}
-	}
+	alice.checkShareLeftNothing(t, f.name)
 }

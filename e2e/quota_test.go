@@ -49,29 +49,35 @@ func TestStorageFull(t *testing.T) {
 		t.Errorf("download row says %q, want it to say the storage is full", r.Text)
 	}
 
-	// Nothing of the failed share stays: no stored contents, and a reload
-	// lists no row for it.
-	n, err := chromedp.Run(bob.ctx, chromedp.Evaluate[int](storedContentsJS, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != 0 {
-		t.Errorf("Bob's IndexedDB keeps %d shared files, want none", n)
-	}
-	bob.reload(t)
-	rs, err := bob.rows(bob.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		if r.Name == own.name {
-			t.Errorf("after a reload Bob lists the failed share: %s", r)
-		}
-	}
+	bob.checkShareLeftNothing(t, own.name)
 
 	carol := e.newPerson(t, "carol", "/")
 	carol.get(t, f.digest, f.digest, f.size)
 	checkSaved(t, "carol", f, carol.save(t, f.digest, f.size))
+}
+
+// checkShareLeftNothing fails tb unless p's IndexedDB holds no shared file
+// and, after a reload, p lists no row for the file called name: what a
+// failed share must leave.
+func (p *person) checkShareLeftNothing(tb testing.TB, name string) {
+	tb.Helper()
+	n, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](storedContentsJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if n != 0 {
+		tb.Errorf("%s's IndexedDB keeps %d shared files, want none", p.name, n)
+	}
+	p.reload(tb)
+	rs, err := p.rows(p.ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Name == name {
+			tb.Errorf("after a reload %s lists the failed share: %s", p.name, r)
+		}
+	}
 }
 
 // storedContentsJS counts the whole files a page's IndexedDB holds: one for
