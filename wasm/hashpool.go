@@ -46,18 +46,16 @@ func hashHere(ctx context.Context, blob js.Value, start, end, cs int64) hashResu
 	if n := int64(ab.Get("byteLength").Int()); n != end-start {
 		return hashResult{err: fmt.Errorf("%w: %d bytes at %d, want %d", errUnreadable, n, start, end-start)}
 	}
-	var b []byte
+	sum := func(off, n int64) (swarm.Hash, error) {
+		return digestJS(ctx, js.Global().Get("Uint8Array").New(ab, off, n))
+	}
 	if !hasSubtle() {
-		b = bytesFromJS(ab, nil)
+		b := bytesFromJS(ab, nil)
+		sum = func(off, n int64) (swarm.Hash, error) { return swarm.HashChunk(b[off : off+n]), nil }
 	}
 	var r hashResult
 	for off := int64(0); off < end-start; off += cs {
-		n := min(cs, end-start-off)
-		if b != nil {
-			r.sums = append(r.sums, swarm.HashChunk(b[off:off+n]))
-			continue
-		}
-		h, err := digestJS(ctx, js.Global().Get("Uint8Array").New(ab, off, n))
+		h, err := sum(off, min(cs, end-start-off))
 		if err != nil {
 			return hashResult{err: err}
 		}
