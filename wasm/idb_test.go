@@ -70,6 +70,10 @@ func TestShareStoresWholeFile(t *testing.T) {
 		t.Fatalf("shared: %s, %d chunks, %d bytes hashed; want %s, 4 chunks, %d", m.Digest, m.NumChunks(), hashed, want.Digest, len(data))
 	}
 
+	whole, err := lib.contents(ctx, m.Digest)
+	if err != nil || whole.IsUndefined() || whole.Get("size").Int() != len(data) {
+		t.Fatalf("the shared file is not stored whole (%v)", err)
+	}
 	c, err := lib.Open(ctx, m)
 	if err != nil {
 		t.Fatal(err)
