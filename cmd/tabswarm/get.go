@@ -187,7 +187,7 @@ func follow(ctx context.Context, node *swarm.Node, lib *downloads, m *swarm.Mani
 		if !ok {
 			return "", fmt.Errorf("%s: %w", m.Digest, swarm.ErrNotFound)
 		}
-		p.update(time.Now(), m, s)
+		p.update(time.Now(), fileStatus(m, s))
 		switch s.State {
 		case swarm.StateSeeding:
 			p.end()

@@ -7,7 +7,10 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"tabswarm/swarm"
 )
@@ -16,89 +19,161 @@ import (
 // terminal.
 const plainEvery = 3 * time.Second
 
-// barWidth is the number of cells in the terminal progress bar.
-const barWidth = 12
+// defaultWidth is the width assumed for a terminal whose size is unknown
+// (the progress library assumes the same).
+const defaultWidth = 80
+
+// minBar is the fewest cells the bar keeps; the status text is cut short
+// before the bar shrinks below it.
+const minBar = 10
+
+// barChrome is what the progress library draws around the bar and the
+// status text: "100% |", "| ", a space before the text and one after it,
+// plus the column it leaves free at the end of the line.
+const barChrome = 12
 
 // progress shows a download's progress: on a terminal one line redrawn in
-// place; otherwise a plain line every plainEvery, and whenever the state
-// changes.
+// place by the progress library, as wide as the terminal; otherwise a plain
+// line every plainEvery, and whenever the state changes.
 type progress struct {
 	w     io.Writer
 	name  string // prefixes plain lines
 	tty   bool
-	last  time.Time   // of the last plain line
-	state swarm.State // of the last plain line
-	width int         // runes of the line on screen, to blank what a shorter one leaves
+	bar   *progressbar.ProgressBar // on a terminal, made on the first update
+	last  time.Time                // of the last plain line
+	state swarm.State              // of the last plain line
 }
 
 func newProgress(w io.Writer, name string) *progress {
 	return &progress{w: w, name: name, tty: isTerminal(w)}
 }
 
-// isTerminal reports whether w is a character device such as a terminal.
+// isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// update shows s, a snapshot of m's download taken at now.
-func (p *progress) update(now time.Time, m *swarm.Manifest, s swarm.FileStats) {
-	line := statusLine(m, s)
+// termWidth is the width of the terminal w writes to, or defaultWidth.
+func termWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if n, _, err := term.GetSize(int(f.Fd())); err == nil && n > 0 {
+			return n
+		}
+	}
+	return defaultWidth
+}
+
+// status is what a progress line shows of a download: one file's, or a
+// collection's summed over its files.
+type status struct {
+	done, size int64
+	rate       float64 // bytes per second
+	peers      int     // connected
+	state      swarm.State
+}
+
+// fileStatus is the status of m's download from its snapshot s.
+func fileStatus(m *swarm.Manifest, s swarm.FileStats) status {
+	st := status{done: doneBytes(m, s), size: m.Size, rate: s.DownRate, state: s.State}
+	for _, ps := range s.Peers {
+		if ps.Connected {
+			st.peers++
+		}
+	}
+	return st
+}
+
+// update shows st, taken at now.
+func (p *progress) update(now time.Time, st status) {
 	if p.tty {
-		line = bar(fraction(m, s)) + "  " + line
-		n := utf8.RuneCountInString(line)
-		fmt.Fprint(p.w, "\r"+line+strings.Repeat(" ", max(0, p.width-n)))
-		p.width = n
+		p.draw(st)
 		return
 	}
-	if p.state == s.State && now.Sub(p.last) < plainEvery {
+	if p.state == st.state && now.Sub(p.last) < plainEvery {
 		return
 	}
-	fmt.Fprintf(p.w, "%s: %s\n", p.name, line)
-	p.last, p.state = now, s.State
+	fmt.Fprintf(p.w, "%s: %s  %s\n", p.name, percent(st), statusText(st))
+	p.last, p.state = now, st.state
+}
+
+// draw redraws the terminal line: the library's percentage and bar, then
+// the status text, cut to leave the bar minBar cells.
+func (p *progress) draw(st status) {
+	max, cur := st.size, st.done
+	if max == 0 { // the library needs a positive total; an empty file is whole once complete
+		max, cur = 1, int64(fraction(st))
+	}
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionUseIECUnits(true),
+			progressbar.OptionSetRenderBlankState(false),
+		)
+	}
+	p.bar.Describe(truncate(statusText(st), termWidth(p.w)-barChrome-minBar))
+	_ = p.bar.Set64(cur) // its only errors are misuse: a total of 0 or more than the total
 }
 
 // end finishes the terminal line, if one is drawn.
 func (p *progress) end() {
-	if p.tty && p.width > 0 {
+	if p.bar != nil {
 		fmt.Fprintln(p.w)
-		p.width = 0
+		p.bar = nil
 	}
 }
 
-// statusLine is the percentage (rounded down, so 100% means done), bytes, speed, peers and ETA of s.
-func statusLine(m *swarm.Manifest, s swarm.FileStats) string {
-	peers := 0
-	for _, ps := range s.Peers {
-		if ps.Connected {
-			peers++
-		}
-	}
+// percent is st's percentage, rounded down so that 100% means done.
+func percent(st status) string {
+	return fmt.Sprintf("%5.1f%%", math.Floor(1000*fraction(st))/10)
+}
+
+// statusText is the bytes, speed, peers and ETA (or the state) of st.
+func statusText(st status) string {
 	noun := "peers"
-	if peers == 1 {
+	if st.peers == 1 {
 		noun = "peer"
 	}
 	var tail string
 	switch {
-	case s.State == swarm.StateSeeding:
+	case st.state == swarm.StateSeeding:
 		tail = "done"
-	case s.State == swarm.StateStalled:
+	case st.state == swarm.StateStalled:
 		tail = "stalled: waiting for a peer with the missing chunks"
-	case s.State == swarm.StateError:
+	case st.state == swarm.StateError:
 		tail = "failed"
-	case s.DownRate >= 1:
-		left := float64(m.Size-doneBytes(m, s)) / s.DownRate
+	case st.rate >= 1:
+		left := float64(st.size-st.done) / st.rate
 		tail = "ETA " + formatETA(time.Duration(left*float64(time.Second)))
 	default:
 		tail = "ETA --"
 	}
-	return fmt.Sprintf("%5.1f%%  %s / %s  %s/s  %d %s  %s",
-		math.Floor(1000*fraction(m, s))/10, formatBytes(doneBytes(m, s)), formatBytes(m.Size),
-		formatBytes(int64(s.DownRate)), peers, noun, tail)
+	return fmt.Sprintf("%s / %s  %s/s  %d %s  %s",
+		formatBytes(st.done), formatBytes(st.size), formatBytes(int64(st.rate)), st.peers, noun, tail)
+}
+
+// truncate cuts s to at most n cells, ending in "…" when cut.
+func truncate(s string, n int) string {
+	if uniseg.StringWidth(s) <= n {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	w := 0
+	g := uniseg.NewGraphemes(s)
+	for g.Next() {
+		if w+g.Width() > n-1 {
+			return b.String() + "…"
+		}
+		w += g.Width()
+		b.WriteString(g.Str())
+	}
+	return b.String()
 }
 
 // doneBytes is the size of the chunks s holds.
@@ -112,22 +187,16 @@ func doneBytes(m *swarm.Manifest, s swarm.FileStats) int64 {
 	return n
 }
 
-// fraction is how much of m s holds, from 0 to 1; an empty file is whole
-// once complete.
-func fraction(m *swarm.Manifest, s swarm.FileStats) float64 {
-	if m.Size == 0 {
-		if s.State == swarm.StateSeeding {
+// fraction is how much of the download st holds, from 0 to 1; an empty
+// download is whole once complete.
+func fraction(st status) float64 {
+	if st.size == 0 {
+		if st.state == swarm.StateSeeding {
 			return 1
 		}
 		return 0
 	}
-	return float64(doneBytes(m, s)) / float64(m.Size)
-}
-
-// bar draws f (0 to 1) as [####........].
-func bar(f float64) string {
-	n := max(0, min(barWidth, int(f*barWidth)))
-	return "[" + strings.Repeat("#", n) + strings.Repeat(".", barWidth-n) + "]"
+	return float64(st.done) / float64(st.size)
 }
 
 // formatBytes writes n in B, KiB, MiB, GiB or TiB, with one decimal above

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rivo/uniseg"
 
 	"tabswarm/swarm"
 )
@@ -17,7 +20,7 @@ var testManifest = &swarm.Manifest{
 	Chunks:    make([]swarm.Hash, 3),
 }
 
-func TestStatusLine(t *testing.T) {
+func TestStatusText(t *testing.T) {
 	m := testManifest
 	s := swarm.FileStats{
 		State:    swarm.StateDownloading,
@@ -25,21 +28,22 @@ func TestStatusLine(t *testing.T) {
 		DownRate: 1 << 20,
 		Peers:    []swarm.PeerStats{{ID: "a", Connected: true}, {ID: "b"}},
 	}
-	got := statusLine(m, s)
+	st := fileStatus(m, s)
+	got := percent(st) + "  " + statusText(st)
 	want := " 50.0%  256.0 KiB / 512.0 KiB  1.0 MiB/s  1 peer  ETA 0:00"
 	if got != want {
-		t.Errorf("statusLine =\n%q, want\n%q", got, want)
+		t.Errorf("status =\n%q, want\n%q", got, want)
 	}
 	s.State = swarm.StateStalled
-	if got := statusLine(m, s); !strings.Contains(got, "stalled") {
+	if got := statusText(fileStatus(m, s)); !strings.Contains(got, "stalled") {
 		t.Errorf("stalled: %q", got)
 	}
 	s.State, s.Map = swarm.StateSeeding, []int{1, 1, 1}
-	if got := statusLine(m, s); !strings.HasPrefix(got, "100.0%") || !strings.HasSuffix(got, "done") {
-		t.Errorf("done: %q", got)
+	if st := fileStatus(m, s); percent(st) != "100.0%" || !strings.HasSuffix(statusText(st), "done") {
+		t.Errorf("done: %q %q", percent(st), statusText(st))
 	}
-	empty := &swarm.Manifest{}
-	if got := statusLine(empty, swarm.FileStats{State: swarm.StateSeeding}); !strings.HasPrefix(got, "100.0%  0 B / 0 B") {
+	empty := fileStatus(&swarm.Manifest{}, swarm.FileStats{State: swarm.StateSeeding})
+	if got := percent(empty) + "  " + statusText(empty); !strings.HasPrefix(got, "100.0%  0 B / 0 B") {
 		t.Errorf("empty file: %q", got)
 	}
 }
@@ -53,11 +57,11 @@ func TestProgressPlain(t *testing.T) {
 	m := &swarm.Manifest{Name: "a/b.bin", Size: 10, ChunkSize: swarm.MinChunkSize, Chunks: make([]swarm.Hash, 1)}
 	t0 := time.Unix(1000, 0)
 	s := swarm.FileStats{State: swarm.StateDownloading, Map: []int{0}}
-	p.update(t0, m, s)
-	p.update(t0.Add(time.Second), m, s)                 // too soon
-	p.update(t0.Add(plainEvery), m, s)                  // due
-	s.State = swarm.StateStalled                        //
-	p.update(t0.Add(plainEvery+time.Millisecond), m, s) // a change shows at once
+	p.update(t0, fileStatus(m, s))
+	p.update(t0.Add(time.Second), fileStatus(m, s))                 // too soon
+	p.update(t0.Add(plainEvery), fileStatus(m, s))                  // due
+	s.State = swarm.StateStalled                                    //
+	p.update(t0.Add(plainEvery+time.Millisecond), fileStatus(m, s)) // a change shows at once
 	p.end()
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "b.bin:   0.0%") || !strings.Contains(lines[2], "stalled") {
@@ -65,20 +69,60 @@ func TestProgressPlain(t *testing.T) {
 	}
 }
 
+// drawn is what a terminal shows after out: the text after the last
+// carriage return of each line.
+func drawn(out string) []string {
+	var shown []string
+	for _, line := range strings.Split(out, "\n") {
+		parts := strings.Split(strings.TrimRight(line, "\r"), "\r")
+		shown = append(shown, parts[len(parts)-1])
+	}
+	return shown
+}
+
+// barCells matches the library's bar and captures its cells.
+var barCells = regexp.MustCompile(`\|([^|]*)\|`)
+
+// checkDrawn checks that every line drawn in out fits width cells and
+// that some line shows want.
+func checkDrawn(t *testing.T, out string, width int, want string) {
+	t.Helper()
+	found := false
+	for _, part := range strings.FieldsFunc(out, func(r rune) bool { return r == '\r' || r == '\n' }) {
+		if w := uniseg.StringWidth(part); w > width {
+			t.Errorf("a %d-cell line on a %d-cell terminal: %q", w, width, part)
+		}
+		if strings.Contains(part, want) {
+			found = true
+			if bar := barCells.FindStringSubmatch(part); bar == nil || uniseg.StringWidth(bar[1]) < minBar {
+				t.Errorf("no bar of at least %d cells in %q", minBar, part)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no line shows %q in %q", want, out)
+	}
+}
+
 func TestProgressTerminal(t *testing.T) {
 	var buf bytes.Buffer
-	p := &progress{w: &buf, tty: true}
+	p := &progress{w: &buf, tty: true} // the library and termWidth assume 80 cells for a non-file
 	m := testManifest
-	p.update(time.Now(), m, swarm.FileStats{State: swarm.StateDownloading, Map: []int{2, 0, 0}, Peers: []swarm.PeerStats{{Connected: true}, {Connected: true}}})
-	p.update(time.Now(), m, swarm.FileStats{State: swarm.StateSeeding, Map: []int{2, 2, 2}})
+	p.update(time.Now(), fileStatus(m, swarm.FileStats{State: swarm.StateDownloading, Map: []int{2, 0, 0}, Peers: []swarm.PeerStats{{Connected: true}, {Connected: true}}}))
+	mid := buf.String()
+	p.update(time.Now(), fileStatus(m, swarm.FileStats{State: swarm.StateSeeding, Map: []int{2, 2, 2}}))
 	p.end()
 	out := buf.String()
-	if !strings.HasPrefix(out, "\r[#####.......]   49.9%") || !strings.Contains(out, "\r[############]  100.0%") {
-		t.Errorf("terminal output %q", out)
+	checkDrawn(t, mid, defaultWidth, " 49% |")
+	checkDrawn(t, mid, defaultWidth, "256.0 KiB / 512.0 KiB  0 B/s  2 peers")
+	checkDrawn(t, out, defaultWidth, "100% |")
+	if shown := drawn(out); len(shown) != 2 || !strings.Contains(shown[0], "100%") || !strings.HasSuffix(strings.TrimSpace(shown[0]), "done") || shown[1] != "" {
+		t.Errorf("the finished line is not left on screen with a newline: %q", shown)
 	}
-	if strings.Count(out, "\r") != 2 || !strings.HasSuffix(out, "\n") || !strings.Contains(out, "2 peers") {
-		t.Errorf("terminal output %q", out)
-	}
+	// A stalled download's long text is cut, never wrapped, and the bar stays.
+	buf.Reset()
+	p.update(time.Now(), status{done: 1 << 30, size: 4 << 30, peers: 3, state: swarm.StateStalled})
+	checkDrawn(t, buf.String(), defaultWidth, "1.0 GiB / 4.0 GiB")
 }
 
 func TestFormat(t *testing.T) {
@@ -92,7 +136,13 @@ func TestFormat(t *testing.T) {
 			t.Errorf("formatETA(%v) = %q, want %q", d, got, want)
 		}
 	}
-	if got := bar(0.5); got != "[######......]" {
-		t.Errorf("bar(0.5) = %q", got)
+	for _, c := range []struct {
+		s    string
+		n    int
+		want string
+	}{{"abcdef", 6, "abcdef"}, {"abcdef", 5, "abcd…"}, {"abcdef", 0, ""}, {"日本語", 4, "日…"}} {
+		if got := truncate(c.s, c.n); got != c.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", c.s, c.n, got, c.want)
+		}
 	}
 }
