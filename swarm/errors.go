@@ -8,6 +8,12 @@ var (
 	ErrBadDigest = errors.New("swarm: bad digest")
 	// ErrBadManifest means a manifest is malformed or does not hash to its digest.
 	ErrBadManifest = errors.New("swarm: bad manifest")
+	// ErrBadPath means a collection entry's path is not a safe relative path.
+	ErrBadPath = errors.New("swarm: bad path in collection")
+	// ErrCollection means a .p2t or digest names a collection where one
+	// file was expected. It also wraps ErrBadManifest where a manifest was
+	// parsed.
+	ErrCollection = errors.New("swarm: a collection, not a file")
 	// ErrBadChunk means a chunk failed its hash.
 	ErrBadChunk = errors.New("swarm: chunk failed verification")
 	// ErrNoChunk means a store does not hold the chunk asked for.

@@ -1,11 +1,9 @@
 package swarm
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -143,11 +141,15 @@ func ParseManifest(data []byte, want Hash) (*Manifest, error) {
 	if len(data) > MaxManifestBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBadManifest, len(data), MaxManifestBytes)
 	}
+	switch v, err := p2tVersion(data); {
+	case err != nil:
+		return nil, err
+	case v == CollectionVersion:
+		return nil, fmt.Errorf("%w: %w: this .p2t is a collection of files (format version %d), not one file's manifest", ErrBadManifest, ErrCollection, v)
+	}
 	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadManifest, err)
+	if err := strictDecode(data, &m); err != nil {
+		return nil, err
 	}
 	if want != (Hash{}) && m.Digest != want {
 		return nil, fmt.Errorf("%w: manifest is for %s, not %s", ErrBadManifest, m.Digest, want)

@@ -58,7 +58,7 @@ func FuzzHandleMessage(f *testing.F) {
 		p.writing, other.writing = true, true
 		tr.reg.addPeer(p)
 		tr.reg.addPeer(other)
-		if _, _, e := tr.reg.announce(other, fuzzManifest.Digest, fuzzManifest, raw, 0, false, 0, 0); e != nil {
+		if _, _, e := tr.reg.announce(other, fuzzManifest.Digest, fileContent(fuzzManifest), 0, false, 0, 0); e != nil {
 			t.Fatal(e)
 		}
 		// p has queried the file, and other has offered it session "s".

@@ -102,18 +102,16 @@ func (t *Tracker) announce(p *peer, m signaling.Message) *signaling.Error {
 	if err != nil {
 		return errorf(signaling.CodeBadDigest, "%v", err)
 	}
-	var man *swarm.Manifest
-	var raw []byte
+	var c *content
 	if len(m.Manifest) > 0 && string(m.Manifest) != "null" {
-		if man, err = swarm.ParseManifest(m.Manifest, d); err != nil {
+		if c, err = parseContent(m.Manifest, d); err != nil {
 			return errorf(signaling.CodeBadManifest, "%v", err)
 		}
-		raw = mustMarshal(man)
 	}
 	if m.Uploaded < 0 || m.Downloaded < 0 {
 		return errorf(signaling.CodeBadMessage, "uploaded and downloaded count bytes; they cannot be negative")
 	}
-	notify, info, e := t.reg.announce(p, d, man, raw, m.Have, m.Complete, m.Uploaded, m.Downloaded)
+	notify, info, e := t.reg.announce(p, d, c, m.Have, m.Complete, m.Uploaded, m.Downloaded)
 	if e != nil {
 		return e
 	}

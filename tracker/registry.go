@@ -101,12 +101,12 @@ func (r *registry) peer(id string) *peer {
 	return r.peers[id]
 }
 
-// announce records that p holds have chunks of d (all when complete). man and
-// raw, the validated manifest and its canonical JSON, may be nil when the
-// swarm exists. up and down are the reported byte counters (-1: none). It
+// announce records that p holds have parts of d (all when complete): chunks
+// of a file, files of a collection. c, the validated .p2t, may be nil when
+// the swarm exists. up and down are the reported byte counters (-1: none). It
 // returns the members to tell about p (nil unless p is new to the swarm or
 // has just completed) and p's entry, or an error that changed nothing.
-func (r *registry) announce(p *peer, d swarm.Hash, man *swarm.Manifest, raw []byte, have int, complete bool, up, down int64) ([]*peer, signaling.PeerInfo, *signaling.Error) {
+func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complete bool, up, down int64) ([]*peer, signaling.PeerInfo, *signaling.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.swarms[d]
@@ -114,14 +114,14 @@ func (r *registry) announce(p *peer, d swarm.Hash, man *swarm.Manifest, raw []by
 	switch {
 	case s != nil:
 		chunks = s.chunks
-	case man == nil:
+	case c == nil:
 		return nil, signaling.PeerInfo{}, errorf(signaling.CodeUnknownFile, "the tracker does not know %s: announce it with its manifest", d)
 	case len(r.swarms) >= r.opts.MaxSwarms:
 		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "the tracker holds %d swarms, its limit", len(r.swarms))
-	case r.manifestBytes+int64(len(raw)) > r.opts.MaxManifestMemory:
+	case r.manifestBytes+int64(len(c.raw)) > r.opts.MaxManifestMemory:
 		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "the tracker's manifest memory is full")
 	default:
-		chunks = man.NumChunks()
+		chunks = c.parts
 	}
 	if have < 0 || have > chunks {
 		return nil, signaling.PeerInfo{}, errorf(signaling.CodeBadMessage, "have %d, want 0 to %d", have, chunks)
@@ -134,9 +134,9 @@ func (r *registry) announce(p *peer, d swarm.Hash, man *swarm.Manifest, raw []by
 	}
 
 	if s == nil {
-		s = &swarmState{manifest: raw, name: man.Name, size: man.Size, chunks: chunks, members: make(map[string]*member)}
+		s = &swarmState{manifest: c.raw, name: c.name, size: c.size, chunks: chunks, members: make(map[string]*member)}
 		r.swarms[d] = s
-		r.manifestBytes += int64(len(raw))
+		r.manifestBytes += int64(len(c.raw))
 	}
 	old := s.members[p.id]
 	m := &member{p: p, announced: true, have: have, complete: complete, uploaded: -1, downloaded: -1}
