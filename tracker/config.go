@@ -85,6 +85,8 @@ type configBody struct {
 	// Private says the tracker wants a token; a page that got this body
 	// already sent a good one.
 	Private bool `json:"private"`
+	// URLs are Options.URLs: where other devices reach this tracker.
+	URLs []string `json:"urls"`
 }
 
 // getConfig answers GET /api/config.
@@ -93,5 +95,9 @@ func (t *Tracker) getConfig(w http.ResponseWriter, r *http.Request) {
 	if ice == nil {
 		ice = []ICEServer{}
 	}
-	writeJSON(w, http.StatusOK, configBody{ICEServers: ice, Private: t.opts.Token != ""})
+	urls := t.opts.URLs
+	if urls == nil {
+		urls = []string{}
+	}
+	writeJSON(w, http.StatusOK, configBody{ICEServers: ice, Private: t.opts.Token != "", URLs: urls})
 }

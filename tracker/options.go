@@ -78,6 +78,10 @@ type Options struct {
 	AllowOrigins []string
 	// ICEServers are the STUN and TURN servers /api/config gives pages.
 	ICEServers []ICEServer
+	// URLs are the addresses other devices open to reach this tracker (as
+	// `tabswarm serve` prints them). /api/config gives them to pages, which
+	// show them with a QR code. Nil: pages show only their own address.
+	URLs []string
 
 	// HTTPRate bounds plain HTTP requests per client address (an IPv6
 	// client's /64) per minute; /ws is bounded by MaxConnsPerIP instead.

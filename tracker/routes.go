@@ -26,6 +26,7 @@ func (t *Tracker) routes() http.Handler {
 			r.Get("/stats", t.getPage)
 			r.Get("/stats/dashboard.js", serveAsset(t.dash.script))
 			r.Get("/stats/dashboard.css", serveAsset(t.dash.style))
+			r.Get("/qr.svg", t.getQR)
 			r.Route("/api", func(r chi.Router) {
 				r.Use(t.requireToken)
 				r.Get("/config", t.getConfig)

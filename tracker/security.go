@@ -18,7 +18,7 @@ import (
 // contentSecurityPolicy lets pages run only the tracker's own scripts (and
 // compile the wasm peer), talk only to the tracker, and never be framed.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
-	"connect-src 'self' ws: wss:; img-src 'self' data: blob:; style-src 'self'; " +
+	"connect-src 'self' ws: wss:; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; " +
 	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // securityHeaders sets the hardening headers on every response. Not

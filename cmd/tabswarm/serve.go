@@ -70,13 +70,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			urls[i] = "https://" + strings.TrimPrefix(u, "http://")
 		}
 	}
-	fmt.Fprintln(stdout, "tabswarm is serving; open it in a browser on this network:")
-	for _, u := range urls {
-		fmt.Fprintln(stdout, "  "+u)
-	}
-	if cfg.options.Token != "" {
-		fmt.Fprintln(stdout, "This tracker is private: pages ask for its token once.")
-	}
+	printURLs(stdout, urls, cfg.options.Token != "")
+	cfg.options.URLs = urls
 	if cfg.share != "" {
 		stop, err := startSharing(ctx, cfg.share, ln.Addr(), cfg.options.Token, log)
 		if err != nil {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"net"
 	"strconv"
+
+	"github.com/skip2/go-qrcode"
 )
 
 // openURLs returns the URLs a browser can open to reach a listener at addr.
@@ -60,4 +64,23 @@ func lanIPv4s() ([]net.IP, error) {
 		}
 	}
 	return ips, nil
+}
+
+// printURLs tells where the app is and, on a terminal, shows the first URL
+// as a QR code too, so that a phone can scan its way in.
+func printURLs(w io.Writer, urls []string, private bool) {
+	fmt.Fprintln(w, "tabswarm is serving; open it in a browser on this network:")
+	for _, u := range urls {
+		fmt.Fprintln(w, "  "+u)
+	}
+	if len(urls) > 0 && isTerminal(w) {
+		// Half blocks, two modules a line, for a dark terminal: a dark
+		// module is an empty cell, a light one a lit half.
+		if q, err := qrcode.New(urls[0], qrcode.Medium); err == nil {
+			fmt.Fprintf(w, "or scan %s:\n%s", urls[0], q.ToSmallString(false))
+		}
+	}
+	if private {
+		fmt.Fprintln(w, "This tracker is private: pages ask for its token once.")
+	}
 }
