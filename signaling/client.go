@@ -3,6 +3,7 @@ package signaling
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -46,6 +47,7 @@ type Client struct {
 	mu   sync.Mutex
 	sess *session      // the live connection; nil while down
 	up   chan struct{} // closed while sess != nil
+	name string        // said in a hello after each welcome, when set
 }
 
 // NewClient returns a Client for the tracker's WebSocket at url, a ws:// or
@@ -144,6 +146,37 @@ func (c *Client) Request(ctx context.Context, m Message) (Message, error) {
 		return reply, reply.Error
 	}
 	return reply, nil
+}
+
+// SetName sets the name the tracker shows for this peer (see TypeHello):
+// it is cleaned by CleanName, said at once when connected, and again after
+// every reconnect. It returns the cleaned name, or an error wrapping
+// ErrBadName and keeps the old one.
+func (c *Client) SetName(ctx context.Context, name string) (string, error) {
+	clean, err := CleanName(name)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.name = clean
+	s := c.sess
+	c.mu.Unlock()
+	if s != nil {
+		if err := s.send(ctx, Message{Type: TypeHello, Name: clean}); err != nil && !errors.Is(err, ErrNotConnected) {
+			return clean, err
+		}
+	}
+	return clean, nil
+}
+
+// hello says the Client's name, if it has one, on a fresh session.
+func (c *Client) hello(s *session) {
+	c.mu.Lock()
+	name := c.name
+	c.mu.Unlock()
+	if name != "" {
+		s.send(s.ctx, Message{Type: TypeHello, Name: name})
+	}
 }
 
 func (c *Client) current() *session {

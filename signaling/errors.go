@@ -19,6 +19,9 @@ var (
 	// ErrProtocol means the tracker broke the protocol, for example by not
 	// starting with a welcome or by sending a frame that is not a Message.
 	ErrProtocol = errors.New("signaling: protocol violation")
+	// ErrBadName means a peer name is not UTF-8 or too long; see
+	// CleanName.
+	ErrBadName = errors.New("signaling: bad peer name")
 	// ErrRunning means Run was called on a Client that has already run.
 	ErrRunning = errors.New("signaling: Run called twice")
 )

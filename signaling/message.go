@@ -84,6 +84,13 @@ const (
 	//   - A peer may have a bounded number of offers waiting for an answer
 	//     (256 by default); past it the error is CodeRateLimited.
 	TypeSignal Type = "signal"
+	// TypeHello (peer → tracker) sets the Name others see for this peer
+	// (pages and the dashboard show it instead of the peer ID). It lasts
+	// as long as the connection, so a peer says hello again after each
+	// welcome. The tracker keeps CleanName's result; a name CleanName
+	// refuses gets CodeBadMessage and leaves the old name. An empty Name
+	// clears it. Reply: TypeOK.
+	TypeHello Type = "hello"
 	// TypeOK (tracker → peer) acknowledges a request.
 	TypeOK Type = "ok"
 	// TypeError (tracker → peer) reports a bad request in Error.
@@ -93,9 +100,11 @@ const (
 // Message is the one envelope for every type; fields a type does not use are
 // left empty.
 type Message struct {
-	Type     Type            `json:"type"`
-	ID       uint64          `json:"id,omitempty"`
-	PeerID   string          `json:"peer_id,omitempty"`
+	Type   Type   `json:"type"`
+	ID     uint64 `json:"id,omitempty"`
+	PeerID string `json:"peer_id,omitempty"`
+	// Name is a hello's peer name; see TypeHello.
+	Name     string          `json:"name,omitempty"`
 	Digest   string          `json:"digest,omitempty"`
 	Manifest json.RawMessage `json:"manifest,omitempty"`
 	Have     int             `json:"have,omitempty"`

@@ -91,6 +91,7 @@ func (c *Client) connect(ctx context.Context, dialURL string) (welcomed bool, er
 	var wg sync.WaitGroup
 	wg.Go(func() { s.cancel(s.readLoop(c.msgs)) })
 	wg.Go(func() { s.cancel(s.writeLoop()) })
+	c.hello(s) // queued before OnConnect's announces
 	if c.opts.OnConnect != nil {
 		wg.Go(func() { c.opts.OnConnect(s.ctx, peerID) })
 	}

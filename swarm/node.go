@@ -93,6 +93,13 @@ func NewNode(opts Options) *Node {
 	return n
 }
 
+// SetName sets the name the tracker shows others for this node instead
+// of its peer ID (see signaling.TypeHello) and returns it cleaned; a name
+// signaling.CleanName refuses is an error and changes nothing.
+func (n *Node) SetName(ctx context.Context, name string) (string, error) {
+	return n.client.SetName(ctx, name)
+}
+
 // Run connects to the tracker, reconnecting as needed, and serves until ctx
 // ends. Files held in the Library join their swarms at once.
 func (n *Node) Run(ctx context.Context) error {

@@ -48,8 +48,10 @@ func (t *Tracker) handle(p *peer, data []byte) {
 		e = t.query(p, m)
 	case signaling.TypeSignal:
 		e = t.signal(p, m)
+	case signaling.TypeHello:
+		e = t.hello(p, m)
 	default:
-		e = errorf(signaling.CodeUnknownType, "the tracker takes announce, leave, query and signal, not %q", m.Type)
+		e = errorf(signaling.CodeUnknownType, "the tracker takes hello, announce, leave, query and signal, not %q", m.Type)
 	}
 	if e != nil {
 		t.fail(p, m.ID, e)
@@ -120,6 +122,17 @@ func (t *Tracker) announce(p *peer, m signaling.Message) *signaling.Error {
 		q.send(notice)
 	}
 	// After the notices: once the announcer has its ok, they are queued.
+	p.reply(m.ID, signaling.Message{Type: signaling.TypeOK})
+	return nil
+}
+
+// hello sets p's name, cleaned; a name CleanName refuses changes nothing.
+func (t *Tracker) hello(p *peer, m signaling.Message) *signaling.Error {
+	name, err := signaling.CleanName(m.Name)
+	if err != nil {
+		return errorf(signaling.CodeBadMessage, "%v", err)
+	}
+	t.reg.setName(p, name)
 	p.reply(m.ID, signaling.Message{Type: signaling.TypeOK})
 	return nil
 }

@@ -94,7 +94,7 @@ func newMetrics(t *Tracker) *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	m.byType = make(map[signaling.Type]prometheus.Counter)
-	for _, typ := range []signaling.Type{signaling.TypeAnnounce, signaling.TypeLeave, signaling.TypeQuery, signaling.TypeSignal, labelOther} {
+	for _, typ := range []signaling.Type{signaling.TypeHello, signaling.TypeAnnounce, signaling.TypeLeave, signaling.TypeQuery, signaling.TypeSignal, labelOther} {
 		m.byType[typ] = m.messages.WithLabelValues(string(typ))
 	}
 	m.byKind = make(map[signaling.SignalKind]prometheus.Counter)

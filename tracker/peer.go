@@ -45,6 +45,7 @@ type peer struct {
 	idleSince time.Time      // when the queue was last drained
 	writers   sync.WaitGroup // the writer goroutine, while one runs
 
+	name   string                  // from its hello; guarded by registry.mu
 	swarms map[swarm.Hash]struct{} // guarded by registry.mu
 	offers map[offerKey]offer      // relayed, unanswered; guarded by registry.mu
 }

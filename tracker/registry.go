@@ -185,6 +185,13 @@ func counterGrowth(last *int64, v int64) int64 {
 }
 
 // leave takes p out of d's swarm, if it is in it.
+// setName sets the name p said in its hello.
+func (r *registry) setName(p *peer, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p.name = name
+}
+
 func (r *registry) leave(p *peer, d swarm.Hash) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

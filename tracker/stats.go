@@ -39,7 +39,8 @@ type swarmStats struct {
 
 // peerStats is one member of a swarm in swarmStats.
 type peerStats struct {
-	ID         string  `json:"id"` // the first 8 characters of the peer ID
+	ID         string  `json:"id"`   // the first 8 characters of the peer ID
+	Name       string  `json:"name"` // from its hello (CleanName); escape it
 	Have       int     `json:"have"`
 	Complete   bool    `json:"complete"`
 	Progress   float64 `json:"progress"` // 0 to 1
@@ -109,6 +110,7 @@ func (r *registry) stats(maxSwarms, maxPeers int) statsBody {
 			}
 			ss.Peers = append(ss.Peers, peerStats{
 				ID:         id[:min(len(id), shortPeerLen)],
+				Name:       m.p.name,
 				Have:       m.have,
 				Complete:   m.complete,
 				Progress:   float64(m.have) / float64(max(s.chunks, 1)),

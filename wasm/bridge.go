@@ -50,6 +50,15 @@ func (b *bridge) export() js.Value {
 	fn("remove", func(args []js.Value) any {
 		return promise(func() (any, error) { return nil, b.remove(arg(args, 0).String()) })
 	})
+	fn("blob", func(args []js.Value) any {
+		return promise(func() (any, error) {
+			blob, _, err := b.blob(arg(args, 0).String())
+			return blob, err
+		})
+	})
+	fn("setName", func(args []js.Value) any {
+		return promise(func() (any, error) { return b.node.SetName(context.Background(), arg(args, 0).String()) })
+	})
 	fn("manifest", func(args []js.Value) any { return b.manifest(arg(args, 0).String()) })
 	fn("stats", func(args []js.Value) any { return b.stats() })
 	return api
@@ -180,18 +189,28 @@ func (b *bridge) open(text string) (any, error) {
 	return m.Digest.String(), nil
 }
 
-func (b *bridge) save(digest string) error {
+// blob returns a complete file as a Blob made of its stored parts, for
+// saving or a preview; its bytes are not read.
+func (b *bridge) blob(digest string) (js.Value, *swarm.Manifest, error) {
 	d, err := swarm.ParseDigest(digest)
 	if err != nil {
-		return err
+		return js.Value{}, nil, err
 	}
 	m := b.node.Manifest(d)
 	if m == nil {
-		return swarm.ErrNotFound
+		return js.Value{}, nil, swarm.ErrNotFound
 	}
 	blob, err := b.lib.fileBlob(context.Background(), m)
 	if err != nil {
-		return errors.New(errorText(err))
+		return js.Value{}, nil, errors.New(errorText(err))
+	}
+	return blob, m, nil
+}
+
+func (b *bridge) save(digest string) error {
+	blob, m, err := b.blob(digest)
+	if err != nil {
+		return err
 	}
 	urlAPI := js.Global().Get("URL")
 	href := urlAPI.Call("createObjectURL", blob)
