@@ -54,9 +54,10 @@ type Node struct {
 
 	recent *recentChunks // the chunks stored last, of every file
 
-	mu       sync.Mutex
-	files    map[Hash]*file
-	sessions map[string]*rtcSession
+	mu          sync.Mutex
+	files       map[Hash]*file
+	collections map[Hash]*collection
+	sessions    map[string]*rtcSession
 }
 
 // NewNode returns a Node; call Run to start it.
@@ -77,13 +78,14 @@ func NewNode(opts Options) *Node {
 		opts.QueryInterval = 5 * time.Second
 	}
 	n := &Node{
-		opts:     opts,
-		log:      opts.Logger,
-		api:      newAPI(),
-		ready:    make(chan struct{}),
-		recent:   newRecentChunks(recentBytes),
-		files:    make(map[Hash]*file),
-		sessions: make(map[string]*rtcSession),
+		opts:        opts,
+		log:         opts.Logger,
+		api:         newAPI(),
+		ready:       make(chan struct{}),
+		recent:      newRecentChunks(recentBytes),
+		files:       make(map[Hash]*file),
+		collections: make(map[Hash]*collection),
+		sessions:    make(map[string]*rtcSession),
 	}
 	n.client = signaling.NewClient(opts.Tracker, signaling.Options{
 		Logger:    opts.Logger,
@@ -172,18 +174,12 @@ func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
 }
 
 // Get asks the tracker for the manifest of digest d, checks it, and adds
-// the file.
+// the file. A digest of a collection gives an error wrapping ErrCollection;
+// Resolve takes both.
 func (n *Node) Get(ctx context.Context, d Hash) (*Manifest, error) {
-	if err := n.client.WaitConnected(ctx); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoTracker, err)
-	}
-	reply, err := n.client.Request(ctx, signaling.Message{Type: signaling.TypeQuery, Digest: d.String()})
-	var te *signaling.Error
-	if errors.As(err, &te) && te.Code == signaling.CodeUnknownFile {
-		return nil, fmt.Errorf("%s: %w", d, ErrNoPeers)
-	}
+	reply, err := n.ask(ctx, d)
 	if err != nil {
-		return nil, fmt.Errorf("asking the tracker for %s: %w", d, err)
+		return nil, err
 	}
 	m, err := ParseManifest(reply.Manifest, d)
 	if err != nil {
@@ -194,6 +190,22 @@ func (n *Node) Get(ctx context.Context, d Hash) (*Manifest, error) {
 	}
 	n.connectAll(m.Digest, reply.Peers)
 	return m, nil
+}
+
+// ask asks the tracker who holds d, and for its .p2t.
+func (n *Node) ask(ctx context.Context, d Hash) (signaling.Message, error) {
+	if err := n.client.WaitConnected(ctx); err != nil {
+		return signaling.Message{}, fmt.Errorf("%w: %v", ErrNoTracker, err)
+	}
+	reply, err := n.client.Request(ctx, signaling.Message{Type: signaling.TypeQuery, Digest: d.String()})
+	var te *signaling.Error
+	if errors.As(err, &te) && te.Code == signaling.CodeUnknownFile {
+		return reply, fmt.Errorf("%s: %w", d, ErrNoPeers)
+	}
+	if err != nil {
+		return reply, fmt.Errorf("asking the tracker for %s: %w", d, err)
+	}
+	return reply, nil
 }
 
 // Remove leaves m's swarm and deletes its chunks.
@@ -212,10 +224,13 @@ func (n *Node) Remove(ctx context.Context, d Hash) error {
 // Stats returns a snapshot of every file. It never blocks, so a browser
 // event handler may call it.
 func (n *Node) Stats() Stats {
-	s := Stats{PeerID: n.client.PeerID(), Files: []FileStats{}}
+	s := Stats{PeerID: n.client.PeerID(), Files: []FileStats{}, Collections: []CollectionStats{}}
 	n.mu.Lock()
 	for _, f := range n.files {
 		s.Files = append(s.Files, *f.stats.Load())
+	}
+	for _, col := range n.collections {
+		s.Collections = append(s.Collections, *col.stats.Load())
 	}
 	n.mu.Unlock()
 	return s
@@ -318,6 +333,7 @@ func (n *Node) announceAll(ctx context.Context, peerID string) {
 	for _, f := range files {
 		n.announce(ctx, f, true)
 	}
+	n.announceCollections(ctx)
 }
 
 func (n *Node) query(ctx context.Context, f *file) {

@@ -4,8 +4,9 @@ import "sort"
 
 // Stats is a snapshot of a node, as window.tabswarm.stats() returns it.
 type Stats struct {
-	PeerID string      `json:"peer_id"`
-	Files  []FileStats `json:"files"`
+	PeerID      string            `json:"peer_id"`
+	Files       []FileStats       `json:"files"`
+	Collections []CollectionStats `json:"collections"`
 }
 
 // FileStats is a snapshot of one file.

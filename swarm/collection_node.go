@@ -1,0 +1,224 @@
+package swarm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"tabswarm/signaling"
+)
+
+// CollectionStats is a snapshot of one collection a node holds or fetches.
+type CollectionStats struct {
+	Digest string  `json:"digest"`
+	Name   string  `json:"name"`
+	Size   int64   `json:"size"`
+	State  State   `json:"state"` // downloading until every file is seeding; error when one fails
+	Error  string  `json:"error,omitempty"`
+	Files  []Entry `json:"files"`
+}
+
+// collection is a collection in a node: its files are ordinary files of
+// the node, each in its own swarm.
+type collection struct {
+	c      *Collection
+	raw    []byte
+	stats  atomic.Pointer[CollectionStats]
+	cancel context.CancelFunc
+}
+
+func (col *collection) set(state State, msg string) {
+	s := *col.stats.Load()
+	s.State, s.Error = state, msg
+	col.stats.Store(&s)
+}
+
+// memberPoll is how often a collection looks at its files' states.
+const memberPoll = 250 * time.Millisecond
+
+// AddCollection joins the swarm of every file of c, asking the tracker for
+// the files the node does not hold, and announces c itself once every file
+// is complete: the tracker lists as c's holders only peers with the whole
+// set. Adding a collection twice is harmless.
+func (n *Node) AddCollection(ctx context.Context, c *Collection) error {
+	select {
+	case <-n.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.collections[c.Digest] != nil {
+		return nil
+	}
+	col := &collection{c: c, raw: raw}
+	col.stats.Store(&CollectionStats{Digest: c.Digest.String(), Name: c.Name, Size: c.Size, State: StateDownloading, Files: c.Files})
+	cctx, cancel := context.WithCancel(n.ctx)
+	col.cancel = cancel
+	n.collections[c.Digest] = col
+	go n.follow(cctx, col)
+	return nil
+}
+
+// follow fetches col's files that the node lacks, waits until all are
+// complete, then announces col.
+func (n *Node) follow(ctx context.Context, col *collection) {
+	for _, e := range col.c.Files {
+		if n.file(e.Digest) != nil {
+			continue
+		}
+		m, err := n.fetchMember(ctx, e.Digest)
+		if err == nil && m.Size != e.Size {
+			err = fmt.Errorf("%w: %s is %d bytes, the collection says %d", ErrBadManifest, e.Path, m.Size, e.Size)
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				col.set(StateError, fmt.Sprintf("%s: %v", e.Path, err))
+			}
+			return
+		}
+	}
+	tick := time.NewTicker(memberPoll)
+	defer tick.Stop()
+	for {
+		state, msg := n.membersState(col.c)
+		col.set(state, msg)
+		if state == StateError {
+			return
+		}
+		if state == StateSeeding && n.client.WaitConnected(ctx) == nil && n.announceCollection(ctx, col) == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// fetchMember joins the swarm of d, asking the tracker again while no peer
+// holds it yet (the collection's holder may announce its files after the
+// collection), until ctx ends.
+func (n *Node) fetchMember(ctx context.Context, d Hash) (*Manifest, error) {
+	for {
+		m, err := n.Get(ctx, d)
+		if err == nil || !errors.Is(err, ErrNoPeers) {
+			return m, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(n.opts.QueryInterval):
+		}
+	}
+}
+
+// membersState is StateSeeding when every file of c is complete,
+// StateError (with its message) when one failed, else StateDownloading.
+func (n *Node) membersState(c *Collection) (State, string) {
+	state := StateSeeding
+	for _, e := range c.Files {
+		s, ok := n.File(e.Digest)
+		switch {
+		case !ok:
+			return StateError, e.Path + ": removed"
+		case s.State == StateError:
+			return StateError, e.Path + ": " + s.Error
+		case s.State != StateSeeding:
+			state = StateDownloading
+		}
+	}
+	return state, ""
+}
+
+// announceCollection tells the tracker that the node holds all of col.
+func (n *Node) announceCollection(ctx context.Context, col *collection) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := n.client.Request(ctx, signaling.Message{
+		Type: signaling.TypeAnnounce, Digest: col.c.Digest.String(), Manifest: col.raw,
+		Have: len(col.c.Files), Complete: true,
+	})
+	if err != nil {
+		n.log.Debug("announce collection", "collection", col.c.Digest, "err", err)
+	}
+	return err
+}
+
+// announceCollections re-announces every complete collection after a
+// (re)connection to the tracker.
+func (n *Node) announceCollections(ctx context.Context) {
+	n.mu.Lock()
+	var done []*collection
+	for _, col := range n.collections {
+		if col.stats.Load().State == StateSeeding {
+			done = append(done, col)
+		}
+	}
+	n.mu.Unlock()
+	for _, col := range done {
+		n.announceCollection(ctx, col)
+	}
+}
+
+// Resolve asks the tracker what d names and joins it: a file's swarm, or
+// a collection (see AddCollection). Exactly one result is non-nil on
+// success.
+func (n *Node) Resolve(ctx context.Context, d Hash) (*Manifest, *Collection, error) {
+	reply, err := n.ask(ctx, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, c, err := ParseP2T(reply.Manifest, d)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case c != nil:
+		return nil, c, n.AddCollection(ctx, c)
+	}
+	if _, err := n.Add(ctx, m); err != nil {
+		return nil, nil, err
+	}
+	n.connectAll(m.Digest, reply.Peers)
+	return m, nil, nil
+}
+
+// Collection returns a snapshot of one collection, and false if the node
+// does not hold it.
+func (n *Node) Collection(d Hash) (CollectionStats, bool) {
+	n.mu.Lock()
+	col := n.collections[d]
+	n.mu.Unlock()
+	if col == nil {
+		return CollectionStats{}, false
+	}
+	return *col.stats.Load(), true
+}
+
+// RemoveCollection leaves d's collection swarm and removes its files too.
+func (n *Node) RemoveCollection(ctx context.Context, d Hash) error {
+	n.mu.Lock()
+	col := n.collections[d]
+	delete(n.collections, d)
+	n.mu.Unlock()
+	if col == nil {
+		return fmt.Errorf("collection %s: %w", d, ErrNotFound)
+	}
+	col.cancel()
+	n.client.Send(ctx, signaling.Message{Type: signaling.TypeLeave, Digest: d.String()})
+	var errs []error
+	for _, e := range col.c.Files {
+		if err := n.Remove(ctx, e.Digest); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
