@@ -169,26 +169,28 @@ func (n *Node) announceCollections(ctx context.Context) {
 	}
 }
 
-// Resolve asks the tracker what d names and joins it: a file's swarm, or
-// a collection (see AddCollection). Exactly one result is non-nil on
-// success.
-func (n *Node) Resolve(ctx context.Context, d Hash) (*Manifest, *Collection, error) {
+// Lookup asks the tracker what d names and checks it, without joining:
+// exactly one result is non-nil on success.
+func (n *Node) Lookup(ctx context.Context, d Hash) (*Manifest, *Collection, error) {
 	reply, err := n.ask(ctx, d)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, c, err := ParseP2T(reply.Manifest, d)
+	return ParseP2T(reply.Manifest, d)
+}
+
+// Resolve is Lookup, then it joins what d names: a file's swarm (Add), or
+// a collection (AddCollection).
+func (n *Node) Resolve(ctx context.Context, d Hash) (*Manifest, *Collection, error) {
+	m, c, err := n.Lookup(ctx, d)
 	switch {
 	case err != nil:
 		return nil, nil, err
 	case c != nil:
 		return nil, c, n.AddCollection(ctx, c)
 	}
-	if _, err := n.Add(ctx, m); err != nil {
-		return nil, nil, err
-	}
-	n.connectAll(m.Digest, reply.Peers)
-	return m, nil, nil
+	_, err = n.Add(ctx, m)
+	return m, nil, err
 }
 
 // Collection returns a snapshot of one collection, and false if the node

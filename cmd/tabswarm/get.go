@@ -37,6 +37,10 @@ func get(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl.Usage = func() {
 		fmt.Fprint(stderr, `usage: tabswarm get DIGEST|LINK|FILE.p2t [--tracker URL] [-o PATH] [--seed]
 
+A collection's digest saves its files in a folder: PATH, or the
+collection's name in the current folder. No file is written outside it,
+nor through a symbolic link.
+
 Downloads a file into PATH.part beside its target, keeping its progress in
 PATH.part.json, and renames it into place once every chunk is verified. Run
 the same command again after an interruption to resume. It never overwrites
@@ -85,19 +89,36 @@ flags:
 		}
 	}
 	return runPeer(ctx, tr, lib, cliLogger(stderr, *verbose), func(ctx context.Context, node *swarm.Node) error {
-		m := src.manifest
-		if s, ok := node.File(src.digest); !ok || s.State != swarm.StateSeeding {
-			got, err := lookup(ctx, node, src.digest, stderr)
+		m, c := src.manifest, src.collection
+		if s, ok := node.File(src.digest); c != nil || !ok || s.State != swarm.StateSeeding {
+			gotM, gotC, err := lookup(ctx, node, src.digest, stderr)
 			if err != nil {
 				return err
 			}
-			if m == nil {
-				m = got
+			if m == nil && c == nil {
+				m, c = gotM, gotC
 			}
 		}
-		path, err := follow(ctx, node, lib, m, newProgress(stderr, filepath.Base(targetPath(*out, m))))
-		if err != nil {
-			return err
+		var path string
+		if c != nil {
+			root := collectionRoot(*out, c)
+			copies, err := lib.planCollection(c, root)
+			if err != nil {
+				return err
+			}
+			if err := node.AddCollection(ctx, c); err != nil {
+				return err
+			}
+			if path, err = followCollection(ctx, node, lib, c, root, copies, newProgress(stderr, c.Name)); err != nil {
+				return err
+			}
+		} else {
+			if _, err := node.Add(ctx, m); err != nil {
+				return err
+			}
+			if path, err = follow(ctx, node, lib, m, newProgress(stderr, filepath.Base(targetPath(*out, m)))); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintln(stdout, path)
 		if *seedAfter {
@@ -110,8 +131,9 @@ flags:
 
 // source is what get was asked for.
 type source struct {
-	digest   swarm.Hash
-	manifest *swarm.Manifest // from a .p2t file
+	digest     swarm.Hash
+	manifest   *swarm.Manifest   // from a .p2t file
+	collection *swarm.Collection // from a collection's .p2t file
 	tracker  string          // from a share link
 }
 
@@ -140,38 +162,41 @@ func parseSource(arg string) (source, error) {
 		return source{}, err
 	}
 	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, swarm.MaxManifestBytes+1))
+	raw, err := io.ReadAll(io.LimitReader(f, max(swarm.MaxManifestBytes, swarm.MaxCollectionBytes)+1))
 	if err != nil {
 		return source{}, err
 	}
-	m, err := swarm.ParseManifest(raw, swarm.Hash{})
+	m, c, err := swarm.ParseP2T(raw, swarm.Hash{})
 	if err != nil {
 		return source{}, fmt.Errorf("%s: %w", arg, err)
+	}
+	if c != nil {
+		return source{digest: c.Digest, collection: c}, nil
 	}
 	return source{digest: m.Digest, manifest: m}, nil
 }
 
-// lookup asks the tracker for d until some peer holds it, for at most
-// lookupTimeout, and joins its swarm.
-func lookup(ctx context.Context, node *swarm.Node, d swarm.Hash, stderr io.Writer) (*swarm.Manifest, error) {
+// lookup asks the tracker what d names until some peer holds it, for at
+// most lookupTimeout: a file's manifest or a collection.
+func lookup(ctx context.Context, node *swarm.Node, d swarm.Hash, stderr io.Writer) (*swarm.Manifest, *swarm.Collection, error) {
 	deadline := time.Now().Add(lookupTimeout)
 	for said := false; ; said = true {
-		m, err := node.Get(ctx, d)
+		m, c, err := node.Lookup(ctx, d)
 		switch {
 		case err == nil:
-			return m, nil
+			return m, c, nil
 		case ctx.Err() != nil:
-			return nil, errInterrupted
+			return nil, nil, errInterrupted
 		case !errors.Is(err, swarm.ErrNoPeers):
-			return nil, err
+			return nil, nil, err
 		case time.Now().After(deadline):
-			return nil, fmt.Errorf("%w: the tracker knows no peer holding %s (asked for %s)", swarm.ErrNoPeers, d, lookupTimeout)
+			return nil, nil, fmt.Errorf("%w: the tracker knows no peer holding %s (asked for %s)", swarm.ErrNoPeers, d, lookupTimeout)
 		case !said:
 			fmt.Fprintf(stderr, "no peer has %s yet; asking again for up to %s\n", d, lookupTimeout)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, errInterrupted
+			return nil, nil, errInterrupted
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -214,6 +239,7 @@ type downloads struct {
 
 	mu       sync.Mutex
 	opened   map[swarm.Hash]swarm.Chunks
+	targets  map[swarm.Hash]string // a collection's files: where each goes
 	writeErr error // the first failed write
 }
 
@@ -226,7 +252,10 @@ func (l *downloads) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, 
 	if c != nil {
 		return c, nil
 	}
-	target := targetPath(l.out, m)
+	target := l.target(m.Digest)
+	if target == "" {
+		target = targetPath(l.out, m)
+	}
 	if _, err := os.Stat(target); err == nil {
 		have, err := l.Share(ctx, target)
 		if err != nil {
@@ -248,6 +277,13 @@ func (l *downloads) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, 
 	}
 	l.opened[m.Digest] = c
 	return c, nil
+}
+
+// target is where a collection's file with digest d goes, or "".
+func (l *downloads) target(d swarm.Hash) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.targets[d]
 }
 
 // failure returns the error a download stopped with: the failed write,

@@ -31,7 +31,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	token := tokenFlag(fl)
 	verbose := fl.Bool("v", false, "log connections and peers")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tabswarm seed FILE... --tracker URL\n\nHashes each file, prints its digest and share link, and serves it\nfrom disk, in place, until interrupted.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: tabswarm seed FILE|DIR... --tracker URL\n\nHashes each file, prints its digest and share link, and serves it\nfrom disk, in place, until interrupted. A folder is shared as one\ncollection: one digest and link for every regular file under it\n(symbolic links are skipped).\n\nflags:")
 		fl.PrintDefaults()
 	}
 	files, err := parseInterspersed(fl, args)
@@ -39,7 +39,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return flagError(err)
 	}
 	if len(files) == 0 || *trackerFlag == "" {
-		fmt.Fprintln(stderr, "tabswarm seed: need at least one FILE and --tracker URL")
+		fmt.Fprintln(stderr, "tabswarm seed: need at least one FILE or DIR and --tracker URL")
 		fl.Usage()
 		return errUsage
 	}
@@ -51,14 +51,29 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	lib := filestore.New(os.TempDir()) // seeding downloads nothing
 	defer lib.Close()
+	var sets []*swarm.Collection
 	for _, path := range files {
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			c, err := shareFolder(ctx, lib, path)
+			if err != nil {
+				return err
+			}
+			sets = append(sets, c)
+			fmt.Fprintf(stdout, "%s  %s/ (%d files, %s)\n  %s\n", c.Digest, c.Name, len(c.Files), formatBytes(c.Size), tr.link(c.Digest))
+			continue
+		}
 		m, err := lib.Share(ctx, path)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s  %s (%s)\n  %s\n", m.Digest, m.Name, formatBytes(m.Size), tr.link(m.Digest))
 	}
-	err = runPeer(ctx, tr, lib, cliLogger(stderr, *verbose), func(ctx context.Context, _ *swarm.Node) error {
+	err = runPeer(ctx, tr, lib, cliLogger(stderr, *verbose), func(ctx context.Context, node *swarm.Node) error {
+		for _, c := range sets {
+			if err := node.AddCollection(ctx, c); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintln(stderr, "seeding; press Ctrl-C to stop")
 		<-ctx.Done()
 		return nil
