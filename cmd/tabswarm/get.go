@@ -134,7 +134,7 @@ type source struct {
 	digest     swarm.Hash
 	manifest   *swarm.Manifest   // from a .p2t file
 	collection *swarm.Collection // from a collection's .p2t file
-	tracker  string          // from a share link
+	tracker    string            // from a share link
 }
 
 // parseSource reads a digest, a share link (http://host:port/#DIGEST, whose
@@ -240,7 +240,7 @@ type downloads struct {
 	mu       sync.Mutex
 	opened   map[swarm.Hash]swarm.Chunks
 	targets  map[swarm.Hash]string // a collection's files: where each goes
-	writeErr error // the first failed write
+	writeErr error                 // the first failed write
 }
 
 // Open implements swarm.Library. For a target that already exists it
