@@ -43,7 +43,8 @@ type Options struct {
 	// connection; a peer that lets it fill is disconnected. Zero means 128.
 	SendQueue int
 	// WriteTimeout bounds writing one frame; a peer slower than that is
-	// disconnected. Zero means 10s.
+	// disconnected. It also bounds each stall of an HTTP response: a
+	// client that takes nothing of it for that long is cut. Zero means 10s.
 	WriteTimeout time.Duration
 	// PingInterval is how often an idle connection is pinged to detect a
 	// vanished peer. Zero means 30s.
@@ -90,6 +91,9 @@ type Options struct {
 	// MaxStatsStreams bounds concurrent /api/stats/events streams. Zero
 	// means 64.
 	MaxStatsStreams int
+	// MaxStatsStreamsPerIP bounds the streams of one client address. Zero
+	// means MaxStatsStreams/8.
+	MaxStatsStreamsPerIP int
 	// StatsInterval is how often /api/stats/events sends. Zero means 2s.
 	StatsInterval time.Duration
 	// MaxStatsSwarms and MaxStatsPeers bound /api/stats and /stats: the
@@ -103,6 +107,14 @@ type Options struct {
 	// MaxConcurrentRequests bounds plain HTTP requests in flight (not /ws).
 	// Zero means 256.
 	MaxConcurrentRequests int
+	// MaxRequestsPerIP bounds the plain HTTP requests in flight from one
+	// client address, so that one address cannot hold every slot. Zero
+	// means MaxConcurrentRequests/4.
+	MaxRequestsPerIP int
+	// ReadTimeout bounds reading a request, headers and body, from the
+	// handler's start; it covers /ws until the upgrade. Zero means 10s.
+	// (WriteTimeout bounds each stall of a response.)
+	ReadTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -134,6 +146,9 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.MaxStatsPeers, 100)
 	setDefault(&o.RequestTimeout, 60*time.Second)
 	setDefault(&o.MaxConcurrentRequests, 256)
+	setDefault(&o.MaxRequestsPerIP, o.MaxConcurrentRequests/4)
+	setDefault(&o.MaxStatsStreamsPerIP, o.MaxStatsStreams/8)
+	setDefault(&o.ReadTimeout, 10*time.Second)
 	return o
 }
 

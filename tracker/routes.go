@@ -5,22 +5,25 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"tabswarm/signaling"
 )
 
-// routes builds the chi router. Every response gets the security headers.
+// routes builds the chi router. Every response gets the security headers,
+// and every request read and write deadlines (ioDeadlines).
 // The WebSocket route stays out of the HTTP rate limit (MaxConnsPerIP
 // bounds it instead) and, with the stats stream, out of the timeout and
 // throttle, which would cut long-lived connections. /ws and /api/* need the
 // token of a private tracker.
 func (t *Tracker) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestLogger(t.log), middleware.Recoverer, securityHeaders)
+	r.Use(middleware.RequestID, requestLogger(t.log), middleware.Recoverer, securityHeaders, t.ioDeadlines)
 	r.With(t.requireToken).Get("/ws", t.serveWS)
 	r.Group(func(r chi.Router) {
 		r.Use(t.rateLimit())
 		r.With(t.requireToken).Get("/api/stats/events", t.streamStats)
 		r.Group(func(r chi.Router) {
-			r.Use(middleware.Timeout(t.opts.RequestTimeout), middleware.Throttle(t.opts.MaxConcurrentRequests))
+			r.Use(middleware.Timeout(t.opts.RequestTimeout), t.limitRequests)
 			r.Get("/healthz", t.getHealth)
 			r.Method(http.MethodGet, "/metrics", t.metrics.handler())
 			r.Get("/stats", t.getPage)
@@ -41,4 +44,19 @@ func (t *Tracker) routes() http.Handler {
 		})
 	})
 	return r
+}
+
+// limitRequests bounds the requests in flight, in all and per client
+// address (Options.MaxConcurrentRequests, MaxRequestsPerIP), with 429.
+func (t *Tracker) limitRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := clientKey(r)
+		if err := t.requests.take(ip); err != nil {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusTooManyRequests, errorf(signaling.CodeRateLimited, "%v", err))
+			return
+		}
+		defer t.requests.give(ip)
+		next.ServeHTTP(w, r)
+	})
 }

@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"slices"
 	"sync"
@@ -181,11 +182,17 @@ func (t *Tracker) getStats(w http.ResponseWriter, r *http.Request) {
 // with the statistics as one "stats" event every StatsInterval, until the
 // client goes or the tracker shuts down.
 func (t *Tracker) streamStats(w http.ResponseWriter, r *http.Request) {
-	if err := t.admitStream(); err != nil {
-		writeError(w, http.StatusServiceUnavailable, errorf(signaling.CodeRateLimited, "%v", err))
+	ip := clientKey(r)
+	if err := t.admitStream(ip); err != nil {
+		status := http.StatusServiceUnavailable
+		if errors.Is(err, errPerIP) {
+			status = http.StatusTooManyRequests
+		}
+		writeError(w, status, errorf(signaling.CodeRateLimited, "%v", err))
 		return
 	}
-	defer t.releaseStream()
+	defer t.releaseStream(ip)
+	noDeadlines(w) // each event gets its own write deadline
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -185,18 +186,39 @@ func TestStatsStream(t *testing.T) {
 	}
 }
 
+// Stats streams are bounded per address and in all: one address holding
+// its share leaves the rest to others.
 func TestStatsStreamsBounded(t *testing.T) {
-	s := startServer(t, "127.0.0.1:0", Options{MaxStatsStreams: 1})
+	s := startServer(t, "127.0.0.1:0", Options{MaxStatsStreams: 2, MaxStatsStreamsPerIP: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/api/stats/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	open := func(from string) (int, []byte) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/api/stats/events", nil)
+		resp, err := clientFrom(from).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode == http.StatusOK {
+			t.Cleanup(func() { resp.Body.Close() })
+			return resp.StatusCode, nil
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
 	}
-	defer resp.Body.Close()
-	if status, _, body := httpGet(t, s.base+"/api/stats/events", nil); status != http.StatusServiceUnavailable || errorCode(body) != signaling.CodeRateLimited {
-		t.Errorf("second stream: %d %s", status, body)
+	for _, c := range []struct {
+		from string
+		want int
+	}{
+		{"127.0.0.1", http.StatusOK},
+		{"127.0.0.1", http.StatusTooManyRequests}, // its share
+		{"127.0.0.2", http.StatusOK},
+		{"127.0.0.3", http.StatusServiceUnavailable}, // the whole tracker's
+	} {
+		status, body := open(c.from)
+		if status != c.want || (status != http.StatusOK && errorCode(body) != signaling.CodeRateLimited) {
+			t.Errorf("stream from %s: %d %s, want %d", c.from, status, body, c.want)
+		}
 	}
 }
 

@@ -27,12 +27,14 @@ type Tracker struct {
 	ctx    context.Context // parent of every connection; cancelled by Close
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	closed  bool
-	active  int            // WebSocket connections being served
-	perIP   map[string]int // WebSocket connections by client address key
-	streams int            // /api/stats/events streams being served
-	conns   sync.WaitGroup // one per active connection, stream or handler
+	mu     sync.Mutex
+	closed bool
+	active int            // WebSocket connections being served
+	perIP  map[string]int // WebSocket connections by client address key
+	conns  sync.WaitGroup // one per active connection, stream or handler
+
+	requests *quota // plain HTTP requests in flight
+	streams  *quota // /api/stats/events streams being served
 
 	handlers sync.Once // starts the handler goroutines (startHandlers)
 	jobs     chan job  // to the handler goroutines
@@ -50,6 +52,8 @@ func New(opts Options) *Tracker {
 		started: time.Now(),
 		perIP:   make(map[string]int),
 	}
+	t.requests = newQuota("requests in flight", opts.MaxConcurrentRequests, opts.MaxRequestsPerIP)
+	t.streams = newQuota("stats streams", opts.MaxStatsStreams, opts.MaxStatsStreamsPerIP)
 	t.metrics = newMetrics(t)
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.jobs = make(chan job)
@@ -150,24 +154,22 @@ func (t *Tracker) release(ip string) {
 	t.conns.Done()
 }
 
-// admitStream counts a stats stream in, like admit.
-func (t *Tracker) admitStream() error {
+// admitStream counts a stats stream from client address key ip in, like
+// admit.
+func (t *Tracker) admitStream(ip string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch {
-	case t.closed:
+	if t.closed {
 		return ErrClosed
-	case t.streams >= t.opts.MaxStatsStreams:
-		return fmt.Errorf("%w: %d stats streams open, the limit", errFull, t.streams)
 	}
-	t.streams++
+	if err := t.streams.take(ip); err != nil {
+		return err
+	}
 	t.conns.Add(1)
 	return nil
 }
 
-func (t *Tracker) releaseStream() {
-	t.mu.Lock()
-	t.streams--
-	t.mu.Unlock()
+func (t *Tracker) releaseStream(ip string) {
+	t.streams.give(ip)
 	t.conns.Done()
 }

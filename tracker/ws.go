@@ -39,6 +39,10 @@ const (
 // (forbidden_origin), a client address at MaxConnsPerIP 429 and a full
 // tracker 503 (rate_limited), each before the upgrade.
 func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		writeError(w, http.StatusBadRequest, errorf(signaling.CodeBadMessage, "a WebSocket handshake has no body"))
+		return
+	}
 	if err := originAllowed(r, t.opts.AllowOrigins); err != nil {
 		t.metrics.refused.WithLabelValues(refusedOrigin).Inc()
 		writeError(w, http.StatusForbidden, errorf(signaling.CodeBadOrigin, "%v", err))
@@ -54,6 +58,7 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, errorf(signaling.CodeRateLimited, "%v", err))
 		return
 	}
+	noDeadlines(w) // the peer's reads wait for good; its writes set their own
 	sb := &smallBuffers{ResponseWriter: w}
 	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  t.opts.AllowOrigins,
