@@ -104,6 +104,7 @@ func sampleMemory(p *person) func() []memSample {
 	ctx, cancel := context.WithCancel(p.ctx)
 	done := make(chan struct{})
 	start := time.Now()
+	root := p.env.browserPID()
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(200 * time.Millisecond)
@@ -113,7 +114,7 @@ func sampleMemory(p *person) func() []memSample {
 			w, werr := evalJS[float64](ctx, `window.__benchMemory ? window.__benchMemory.buffer.byteLength : 0`)
 			if err == nil && werr == nil {
 				mu.Lock()
-				out = append(out, memSample{at: time.Since(start), heapTotal: h.TotalSize, wasm: w, backing: h.BackingStorageSize, rss: maxRendererRSS()})
+				out = append(out, memSample{at: time.Since(start), heapTotal: h.TotalSize, wasm: w, backing: h.BackingStorageSize, rss: maxRendererRSS(root)})
 				mu.Unlock()
 			}
 			select {

@@ -48,13 +48,20 @@ func makeFile(tb testing.TB, dir, name string, size int64) testFile {
 // nativeDigest computes the content digest the way the native peer does, to
 // check that the page agrees with it.
 func nativeDigest(data []byte) swarm.Hash {
+	cs, chunks := chunkHashes(data)
+	return swarm.ComputeDigest(int64(len(data)), cs, chunks)
+}
+
+// chunkHashes returns the chunk size package swarm picks for data and the
+// hash of each chunk.
+func chunkHashes(data []byte) (int64, []swarm.Hash) {
 	size := int64(len(data))
 	cs := swarm.ChunkSize(size)
 	var chunks []swarm.Hash
 	for off := int64(0); off < size; off += cs {
 		chunks = append(chunks, swarm.HashChunk(data[off:min(off+cs, size)]))
 	}
-	return swarm.ComputeDigest(size, cs, chunks)
+	return cs, chunks
 }
 
 // checkSaved compares the saved file at path with f: name, size and SHA-256.

@@ -16,8 +16,8 @@ import (
 //	TABSWARM_PROBE=cpu go test -run TestProbe -v ./e2e
 //
 // The probes:
-//   - cpu: CPU seconds per Chromium process (/proc), a figure that holds
-//     still on a busy machine, unlike MB/s;
+//   - cpu: CPU seconds per process of the test's Chromium (/proc), a
+//     figure that holds still on a busy machine, unlike MB/s;
 //   - trace: a Chromium performance trace of the whole browser, summed per
 //     thread into the events with the most self time;
 //   - profile: the JS and wasm CPU profile of each tab, by self and by
@@ -64,12 +64,37 @@ func TestProbeCeiling(t *testing.T) {
 	page := serveCeiling(t)
 	tx := e.newBlankPerson(t, "ceiling-tx")
 	rx := e.newBlankPerson(t, "ceiling-rx")
+	if err := connectPages(tx.ctx, rx.ctx, page); err != nil {
+		t.Fatal(err)
+	}
 	stop := p(t, []*person{tx, rx})
-	ms, err := ceilingRun(tx.ctx, rx.ctx, page, size)
+	ms, err := ceilingRun(tx.ctx, rx.ctx, size)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("transfer: %.1f MB/s\n%s", size/1e6/(ms/1e3), stop())
+}
+
+// TestProbeFloor moves 64 MiB over the floor's plain-JS page: read from
+// IndexedDB, verified and stored.
+func TestProbeFloor(t *testing.T) {
+	p := probeFromEnv(t)
+	const size = 64 << 20
+	e := newEnv(t)
+	f := makeFile(t, t.TempDir(), "random-64MiB.bin", size)
+	page := serveCeiling(t)
+	tx := e.newBlankPerson(t, "floor-tx")
+	rx := e.newBlankPerson(t, "floor-rx")
+	if err := connectPages(tx.ctx, rx.ctx, page); err != nil {
+		t.Fatal(err)
+	}
+	floorStore(t, tx, f)
+	stop := p(t, []*person{tx, rx})
+	r, err := floorRun(tx, rx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("transfer: %.1f MB/s\n%s", size/1e6/(r.MS/1e3), stop())
 }
 
 // TestProbeShare shares 256 MiB in Alice's tab.
@@ -87,8 +112,9 @@ func TestProbeShare(t *testing.T) {
 
 // cpuProbe reports the CPU seconds each Chromium process used.
 func cpuProbe(t *testing.T, tabs []*person) func() string {
-	before := chromiumCPU()
-	return func() string { return cpuSince(before) }
+	root := tabs[0].env.browserPID()
+	before := chromiumCPU(root)
+	return func() string { return cpuSince(root, before) }
 }
 
 // topN formats the n largest of by, in seconds, after a heading.

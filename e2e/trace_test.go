@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/tracing"
@@ -16,13 +18,36 @@ import (
 // traceProbe records a Chromium performance trace of the whole browser and
 // reports, per busy thread, the events with the most self time.
 func traceProbe(t *testing.T, tabs []*person) func() string {
-	ctx := tabs[0].ctx
+	cats := []string{"toplevel", "blink", "v8", "devtools.timeline", "disabled-by-default-devtools.timeline",
+		"webrtc", "IndexedDB", "Blob", "ipc", "mojom", "disabled-by-default-v8.gc", "sequence_manager"}
+	end, err := startTrace(tabs[0].ctx, true, cats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() string {
+		events, err := end()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d trace events\n%s", len(events), summarizeTrace(events, 25))
+	}
+}
+
+// startTrace starts a Chromium trace of the categories cats on the
+// browser's DevTools session (browser) or on the session of ctx's tab,
+// and returns the function that ends it and returns its events.
+func startTrace(ctx context.Context, browser bool, cats []string) (end func() ([]json.RawMessage, error), err error) {
+	ctx, cancel := context.WithCancel(ctx) // the listener ends with the trace
 	var (
 		mu     sync.Mutex
 		events []json.RawMessage
 		done   = make(chan struct{})
 	)
-	if err := chromedp.ListenBrowser(ctx, func(ev any) {
+	listen, call := chromedp.Listen, chromedp.Call[tracing.StartParams, cdp.Empty]
+	if browser {
+		listen, call = chromedp.ListenBrowser, chromedp.CallBrowser[tracing.StartParams, cdp.Empty]
+	}
+	if err := listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *tracing.EventDataCollected:
 			mu.Lock()
@@ -34,25 +59,34 @@ func traceProbe(t *testing.T, tabs []*person) func() string {
 			close(done)
 		}
 	}); err != nil {
-		t.Fatal(err)
+		cancel()
+		return nil, err
 	}
-	cats := []string{"toplevel", "blink", "v8", "devtools.timeline", "disabled-by-default-devtools.timeline",
-		"webrtc", "IndexedDB", "Blob", "ipc", "mojom", "disabled-by-default-v8.gc", "sequence_manager"}
-	if _, err := chromedp.CallBrowser(ctx, tracing.Start, tracing.StartParams{
+	if _, err := call(ctx, tracing.Start, tracing.StartParams{
 		TransferMode: tracing.StartTransferModeReportEvents,
 		TraceConfig:  &tracing.TraceConfig{IncludedCategories: cats, ExcludedCategories: []string{"*"}},
 	}); err != nil {
-		t.Fatal(err)
+		cancel()
+		return nil, fmt.Errorf("start a trace: %w", err)
 	}
-	return func() string {
-		if _, err := chromedp.CallBrowser(ctx, tracing.End, cdp.Empty{}); err != nil {
-			t.Fatal(err)
+	return func() ([]json.RawMessage, error) {
+		defer cancel()
+		endCall := chromedp.Call[cdp.Empty, cdp.Empty]
+		if browser {
+			endCall = chromedp.CallBrowser[cdp.Empty, cdp.Empty]
 		}
-		<-done
+		if _, err := endCall(ctx, tracing.End, cdp.Empty{}); err != nil {
+			return nil, fmt.Errorf("end the trace: %w", err)
+		}
+		select {
+		case <-done:
+		case <-time.After(stepTimeout):
+			return nil, fmt.Errorf("the trace did not complete within %v", stepTimeout)
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		return fmt.Sprintf("%d trace events\n%s", len(events), summarizeTrace(events, 25))
-	}
+		return events, nil
+	}, nil
 }
 
 type traceEvent struct {

@@ -71,11 +71,16 @@ func (f *Figure) Print() {
 }
 
 // PrintRatio prints num over the median of the printed figure denName as
-// "name: 0.87 (target)", or says that figure was not measured.
+// "name: 0.87 (target >= 0.90)", or "name: 0.87" with no target, or says
+// that figure was not measured.
 func PrintRatio(name string, num float64, denName, target string) {
 	v, ok := medians.Load(denName)
 	if !ok || v.(float64) == 0 {
 		fmt.Printf("%s: n/a (%s was not measured)\n", name, denName)
+		return
+	}
+	if target == "" {
+		fmt.Printf("%s: %.2f\n", name, num/v.(float64))
 		return
 	}
 	fmt.Printf("%s: %.2f (target %s)\n", name, num/v.(float64), target)
