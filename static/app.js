@@ -83,17 +83,19 @@ async function loadConfig() {
 }
 
 function wire() {
-  $("#share-input").addEventListener("change", (e) => {
-    for (const f of e.target.files) share(f);
-    e.target.value = "";
-  });
+  for (const id of ["#share-input", "#folder-input"]) {
+    $(id).addEventListener("change", (e) => {
+      shareFiles([...e.target.files]);
+      e.target.value = "";
+    });
+  }
   const drop = $("#drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (e) => {
     e.preventDefault();
     drop.classList.remove("over");
-    for (const f of e.dataTransfer.files) share(f);
+    shareFiles([...e.dataTransfer.files]);
   });
   $("#get-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -131,14 +133,16 @@ function tick() {
   $("#peer").textContent = s.peer_id ? "Connected to the tracker as " + s.peer_id.slice(0, 8) : "Connecting to the tracker…";
   const seen = new Set();
   s.files.sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key));
+  const homes = renderCollections(s.collections || [], s.files);
   for (const f of s.files) {
     seen.add(f.key);
     let li = rows.get(f.key);
     if (!li) {
       li = makeRow(f);
       rows.set(f.key, li);
-      $("#files").prepend(li);
     }
+    const home = homes.get(f.digest) || $("#files");
+    if (li.parentElement !== home) home.prepend(li);
     render(li, f);
   }
   for (const [key, li] of rows) {
@@ -272,7 +276,7 @@ async function showNetwork() {
   } catch {
     return;
   }
-  const held = new Set([...rows.values()].map((li) => li.dataset.digest));
+  const held = new Set([...rows.values()].map((li) => li.dataset.digest).concat([...collectionRows.keys()]));
   const list = $("#network");
   list.replaceChildren();
   for (const sw of stats.swarms || []) {

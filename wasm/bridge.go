@@ -40,6 +40,7 @@ func (b *bridge) export() js.Value {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any { return f(args) }))
 	}
 	fn("share", func(args []js.Value) any { return promise(func() (any, error) { return b.share(arg(args, 0)) }) })
+	fn("shareSet", func(args []js.Value) any { return promise(func() (any, error) { return b.shareSet(arg(args, 0)) }) })
 	fn("get", func(args []js.Value) any { return promise(func() (any, error) { return b.get(arg(args, 0).String()) }) })
 	fn("open", func(args []js.Value) any {
 		return promise(func() (any, error) { return b.open(arg(args, 0).String()) })
@@ -163,13 +164,21 @@ func (b *bridge) get(text string) (any, error) {
 		b.fail(b.row(swarm.FileStats{Name: strings.TrimSpace(text)}), err)
 		return nil, errors.New(errorText(err))
 	}
-	if b.node.Manifest(d) != nil {
+	if _, ok := b.node.Collection(d); ok || b.node.Manifest(d) != nil {
 		return d.String(), nil
 	}
 	key := b.row(swarm.FileStats{Digest: d.String(), Name: d.String()[:12] + "…", State: swarm.StateDownloading})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := b.node.Get(ctx, d); err != nil {
+	m, c, err := b.node.Lookup(ctx, d)
+	switch {
+	case err != nil:
+	case c != nil:
+		err = b.addCollection(ctx, c)
+	default:
+		_, err = b.node.Add(ctx, m)
+	}
+	if err != nil {
 		b.fail(key, err)
 		return nil, errors.New(errorText(err))
 	}
@@ -178,13 +187,20 @@ func (b *bridge) get(text string) (any, error) {
 }
 
 func (b *bridge) open(text string) (any, error) {
-	m, err := swarm.ParseManifest([]byte(text), swarm.Hash{})
-	if err == nil {
+	m, c, err := swarm.ParseP2T([]byte(text), swarm.Hash{})
+	switch {
+	case err != nil:
+	case c != nil:
+		err = b.addCollection(context.Background(), c)
+	default:
 		_, err = b.node.Add(context.Background(), m)
 	}
 	if err != nil {
 		b.fail(b.row(swarm.FileStats{Name: "manifest"}), err)
 		return nil, errors.New(errorText(err))
+	}
+	if c != nil {
+		return c.Digest.String(), nil
 	}
 	return m.Digest.String(), nil
 }
@@ -239,6 +255,9 @@ func (b *bridge) remove(key string) error {
 	if err != nil {
 		return nil // a placeholder row
 	}
+	if ok, err := b.forgetCollection(context.Background(), d); ok {
+		return err
+	}
 	return b.node.Remove(context.Background(), d)
 }
 
@@ -246,6 +265,9 @@ func (b *bridge) manifest(digest string) any {
 	d, err := swarm.ParseDigest(digest)
 	if err != nil {
 		return js.Null()
+	}
+	if raw := b.collectionManifest(d); raw != "" {
+		return raw
 	}
 	m := b.node.Manifest(d)
 	if m == nil {
@@ -268,9 +290,10 @@ type rowStats struct {
 func (b *bridge) stats() any {
 	s := b.node.Stats()
 	out := struct {
-		PeerID string     `json:"peer_id"`
-		Files  []rowStats `json:"files"`
-	}{PeerID: s.PeerID, Files: []rowStats{}}
+		PeerID      string                  `json:"peer_id"`
+		Files       []rowStats              `json:"files"`
+		Collections []swarm.CollectionStats `json:"collections"`
+	}{PeerID: s.PeerID, Files: []rowStats{}, Collections: s.Collections}
 	for _, f := range s.Files {
 		out.Files = append(out.Files, rowStats{FileStats: f, Key: f.Digest})
 	}

@@ -51,6 +51,7 @@ func main() {
 	b := newBridge(node, lib, log)
 	js.Global().Set("tabswarm", b.export())
 	go releaseJSValues(ctx)
+	go b.restoreCollections(ctx)
 	js.Global().Call("dispatchEvent", js.Global().Get("Event").New("tabswarm-ready"))
 	if err := node.Run(ctx); err != nil {
 		log.Error("peer stopped", "err", err)

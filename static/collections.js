@@ -1,0 +1,93 @@
+// tabswarm page: collections, several files shared as one (one digest, one
+// link). Each file of a collection is still its own file row, drawn by
+// app.js inside its collection's row.
+"use strict";
+
+const collectionRows = new Map(); // collection digest -> <li>
+
+const collectionTemplate = document.createElement("template");
+collectionTemplate.innerHTML = `
+<li class="file collection" data-testid="collection">
+  <div class="head"><span class="name"></span><span class="size"></span><span class="state"></span></div>
+  <progress max="1" value="0"></progress>
+  <div class="meta"></div>
+  <div class="digest"><code></code> <button type="button" class="copy">Copy</button> <a class="link">share link</a></div>
+  <p class="error"></p>
+  <div class="buttons">
+    <button type="button" class="save-all" data-testid="save-all">Save all</button>
+    <button type="button" class="p2t">Save .p2t</button>
+    <button type="button" class="remove">Remove</button>
+  </div>
+  <ul class="members" data-testid="members"></ul>
+</li>`;
+
+// shareFiles shares one File as a file and several as one collection.
+function shareFiles(files) {
+  if (files.length === 1) {
+    share(files[0]);
+  } else if (files.length > 1) {
+    tabswarm.shareSet(files).catch((err) => console.warn("share:", err.message));
+  }
+}
+
+// renderCollections draws one row per collection and returns, for each
+// file that belongs to one, the list its row goes in.
+function renderCollections(list, files) {
+  const byDigest = new Map(files.map((f) => [f.digest, f]));
+  const homes = new Map();
+  const seen = new Set();
+  for (const c of list) {
+    seen.add(c.digest);
+    let li = collectionRows.get(c.digest);
+    if (!li) {
+      li = makeCollectionRow(c);
+      collectionRows.set(c.digest, li);
+      $("#files").prepend(li);
+    }
+    let have = 0;
+    for (const e of c.files) {
+      homes.set(e.digest, $(".members", li));
+      const f = byDigest.get(e.digest);
+      if (f && f.chunks) have += e.size * (f.have / f.chunks);
+      else if (f && f.state === "seeding") have += e.size;
+    }
+    li.dataset.state = c.state;
+    $(".name", li).textContent = c.name;
+    $(".size", li).textContent = bytes(c.size);
+    $(".state", li).textContent = c.state;
+    $("progress", li).value = c.state === "seeding" ? 1 : have / (c.size || 1);
+    $(".meta", li).textContent = `${c.files.length} file${c.files.length === 1 ? "" : "s"}: ` + c.files.map((e) => e.path).join(", ");
+    $(".error", li).textContent = c.error || "";
+    $(".error", li).hidden = !c.error;
+    $(".save-all", li).hidden = c.state !== "seeding";
+  }
+  for (const [d, li] of collectionRows) {
+    if (!seen.has(d)) {
+      li.remove();
+      collectionRows.delete(d);
+    }
+  }
+  return homes;
+}
+
+function makeCollectionRow(c) {
+  const li = collectionTemplate.content.firstElementChild.cloneNode(true);
+  li.dataset.digest = c.digest;
+  li.dataset.name = c.name;
+  $(".digest code", li).textContent = c.digest;
+  $(".link", li).href = location.origin + "/#" + c.digest;
+  $(".copy", li).addEventListener("click", () => copy(c.digest));
+  $(".p2t", li).addEventListener("click", () => saveManifest(c.digest, c.name));
+  $(".remove", li).addEventListener("click", () => tabswarm.remove(c.digest));
+  $(".save-all", li).addEventListener("click", async () => {
+    for (const e of c.files) {
+      try {
+        await tabswarm.save(e.digest);
+      } catch (err) {
+        alert("Save failed: " + e.path + ": " + err.message);
+        return;
+      }
+    }
+  });
+  return li;
+}
