@@ -26,7 +26,7 @@ function shareFiles(files) {
   if (files.length === 1) {
     share(files[0]);
   } else if (files.length > 1) {
-    tabswarm.shareSet(files).catch((err) => console.warn("share:", err.message));
+    whenReady(() => tabswarm.shareSet(files).catch((err) => console.warn("share:", err.message)));
   }
 }
 
@@ -75,8 +75,8 @@ function makeCollectionRow(c) {
   li.dataset.digest = c.digest;
   li.dataset.name = c.name;
   $(".digest code", li).textContent = c.digest;
-  $(".link", li).href = location.origin + "/#" + c.digest;
-  $(".copy", li).addEventListener("click", () => copy(c.digest));
+  $(".link", li).href = shareLink(c.digest);
+  $(".copy", li).addEventListener("click", () => copy(c.digest, $(".copy", li)));
   $(".p2t", li).addEventListener("click", () => saveManifest(c.digest, c.name));
   $(".remove", li).addEventListener("click", () => tabswarm.remove(c.digest));
   $(".save-all", li).addEventListener("click", async () => {

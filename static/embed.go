@@ -8,5 +8,5 @@ import "embed"
 
 // FS is the web app. dist/ is empty until `make build` has run.
 //
-//go:embed index.html app.js collections.js hasher.js style.css all:dist
+//go:embed index.html format.js rows.js collections.js app.js hasher.js style.css all:dist
 var FS embed.FS

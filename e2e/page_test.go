@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// TestPageSharing covers how a person shares and gets files on the page:
+// a file picked before the peer is ready waits and is shared once it is; a
+// file dropped anywhere on the window is shared (with an overlay while
+// dragging, and no navigation); a pasted file is shared, and a pasted share
+// link downloads. Then, on Bob's side: readable names instead of peer IDs,
+// previews of an image and a video once complete, the finished download
+// announced, and a row's QR code that decodes to its share link. Last,
+// Bob's page at 360 px wide has nothing wider than the screen, and neither
+// page logged a console error.
+func TestPageSharing(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	early := makeFile(t, dir, "early.bin", 300<<10)
+
+	// Alice's page loads while her peer is held back; she picks a file.
+	alice := e.newBlankPerson(t, "alice")
+	release := holdPeer(t, alice)
+	ctx, cancel := context.WithTimeout(alice.ctx, stepTimeout)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(alice.url("/")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=pick]`)),
+		chromedp.SetUploadFiles(chromedp.CSS(selShareInput), []string{early.path}),
+	)
+	cancel()
+	if err != nil {
+		t.Fatalf("alice: load and pick before the peer is ready: %v", err)
+	}
+	waiting := stepJS[string](t, alice, "status", `document.querySelector('[data-testid=status]').dataset.state + ' ' + document.querySelector('[data-testid=status]').textContent`)
+	if !strings.HasPrefix(waiting, "loading") || !strings.Contains(waiting, "waiting") {
+		t.Errorf("alice's status while her peer loads: %q, want it loading and saying a share waits", waiting)
+	}
+	release()
+	alice.waitReady(t)
+	if r := alice.waitRow(t, "the file picked before the peer was ready", byName(early.name), stateSeeding, stepTimeout); r.Digest != early.digest {
+		t.Fatalf("alice: early share has digest %s, want %s", r.Digest, early.digest)
+	}
+	stepJS[bool](t, alice, "set a name", `(() => {
+		const i = document.querySelector('[data-testid=name-input]');
+		i.value = '  Alice   Tester ';
+		i.dispatchEvent(new Event('change'));
+		return true;
+	})()`)
+
+	// A drop anywhere on the window shares, and never navigates.
+	picture := pngBytes(t, 64, 48)
+	d := stepJS[dropView](t, alice, "drop an image", dropJS(fileJS("picture.png", "image/png", picture)))
+	if !d.OverlayWhileDragging || !d.OverCancelled || !d.DropCancelled || d.OverlayAfter || !strings.HasPrefix(d.Href, e.base) {
+		t.Errorf("alice: drop on the footer: %+v; want the overlay while dragging only, dragover and drop cancelled, the page kept", d)
+	}
+	img := alice.waitRow(t, "the dropped image", byName("picture.png"), stateSeeding, stepTimeout)
+
+	// A pasted file is shared.
+	if size := stepJS[int](t, alice, "record a video", recordVideoJS); size < 100 {
+		t.Fatalf("alice: recorded video of %d bytes", size)
+	}
+	if !stepJS[bool](t, alice, "paste a video", pasteJS("window.__e2eVideo", "")) {
+		t.Error("alice: pasting a file was not cancelled by the page")
+	}
+	video := alice.waitRow(t, "the pasted video", byName("clip.webm"), stateSeeding, stepTimeout)
+
+	// The row's QR code decodes to its share link.
+	qrRow := fmt.Sprintf(`%s[data-digest="%s"]`, selFile, img.Digest)
+	link := stepJS[string](t, alice, "open the image's QR code", `(async () => {
+		const row = document.querySelector('`+qrRow+`');
+		row.querySelector('[data-testid=show-qr]').click();
+		const img = row.querySelector('[data-testid=row-qr]');
+		await img.decode();
+		return row.querySelector('.row-qr a').href;
+	})()`)
+	if want := e.base + "/#" + img.Digest; link != want {
+		t.Errorf("alice: the row's share link is %q, want %q", link, want)
+	}
+	if got := decodeQR(t, alice, qrRow+` [data-testid=row-qr]`); got != link {
+		t.Errorf("alice: the row's QR code reads %q, want its share link %q", got, link)
+	}
+
+	// Bob pastes the image's share link, then gets the video by digest.
+	bob := e.newPerson(t, "bob", "/")
+	if !stepJS[bool](t, bob, "paste a share link", pasteJS("", link)) {
+		t.Error("bob: pasting a share link was not cancelled by the page")
+	}
+	bob.waitRow(t, "the image from a pasted link", byDigest(img.Digest), stateSeeding, stepTimeout)
+	bob.get(t, video.Digest, video.Digest, 1<<20)
+
+	// Previews: the image decoded, the video's first frame known.
+	waitJS(t, bob, "a preview of the image", fmt.Sprintf(`(() => {
+		const i = document.querySelector('%s[data-digest="%s"] [data-testid=preview] img');
+		return !!i && i.complete && i.naturalWidth === 64 && i.naturalHeight === 48;
+	})()`, selFile, img.Digest))
+	waitJS(t, bob, "a playable preview of the video", fmt.Sprintf(`(() => {
+		const v = document.querySelector('%s[data-digest="%s"] [data-testid=preview] video');
+		return !!v && v.controls && v.readyState >= 1 && v.videoWidth === 160;
+	})()`, selFile, video.Digest))
+	if got := stepJS[string](t, bob, "announcement", `document.querySelector('[data-testid=announce]').textContent`); !strings.HasPrefix(got, "Downloaded ") {
+		t.Errorf("bob: the live region says %q, want a finished download", got)
+	}
+	if got := stepJS[string](t, bob, "title", `document.title`); got != "tabswarm" {
+		t.Errorf("bob: title %q after every download finished", got)
+	}
+	// Where the image came from, by Alice's name (learnt from the tracker).
+	waitJS(t, bob, "Alice's name in the image's row", fmt.Sprintf(`(() => {
+		const w = document.querySelector('%s[data-digest="%s"] [data-testid=sources]');
+		return !!w && w.textContent.includes('From Alice Tester 100%%');
+	})()`, selFile, img.Digest))
+
+	// Bob's page on a 360 px phone, with a QR code open.
+	ctx, cancel = context.WithTimeout(bob.ctx, stepTimeout)
+	_, err = chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 360, Height: 740, DeviceScaleFactor: 1, Mobile: true})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stepJS[bool](t, bob, "open a QR code", `(document.querySelector('[data-testid=show-qr]').click(), true)`)
+	time.Sleep(300 * time.Millisecond) // a layout pass
+	if o := stepJS[overflowView](t, bob, "layout at 360 px", overflowJS); o.Width != 360 || len(o.Wide) > 0 {
+		t.Errorf("bob at 360 px (viewport %d px): elements wider than the screen: %q", o.Width, o.Wide)
+	}
+
+	for _, p := range []*person{alice, bob} {
+		if bad := p.consoleErrors(); len(bad) > 0 {
+			t.Errorf("%s's page logged errors: %q", p.name, bad)
+		}
+	}
+}
+
+// waitJS waits until js is true in p's tab.
+func waitJS(tb testing.TB, p *person, what, js string) {
+	tb.Helper()
+	err := poll(p.ctx, stepTimeout, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		return evalJS[bool](ctx, js)
+	})
+	if err != nil {
+		tb.Fatalf("%s: no %s within %v: %v\n%s", p.name, what, stepTimeout, err, p.dump())
+	}
+}
+
+// TestPageKeyboard tabs through the page: every control is reached, each
+// shows a visible focus ring, and every control has a label.
+func TestPageKeyboard(t *testing.T) {
+	e := newEnv(t)
+	p := e.newPerson(t, "kim", "/")
+	f := makeFile(t, t.TempDir(), "notes.txt", 2000)
+	p.share(t, f)
+	reached := map[string]bool{}
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	for range 30 {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+		type focus struct {
+			Name    string `json:"name"`
+			Outline string `json:"outline"`
+		}
+		got, err := evalJS[focus](ctx, `(() => {
+			const a = document.activeElement;
+			const s = getComputedStyle(a);
+			return {name: a.id || a.dataset.testid || a.className || a.tagName, outline: s.outlineStyle + ' ' + s.outlineWidth};
+		})()`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != "BODY" && strings.HasPrefix(got.Outline, "none") {
+			t.Errorf("%s has no visible focus (outline %s)", got.Name, got.Outline)
+		}
+		reached[got.Name] = true
+	}
+	for _, want := range []string{"name-input", "pick", "get-input", "get-button", "p2t-input", "save", "copy", "show-qr", "remove"} {
+		if !reached[want] {
+			t.Errorf("Tab never reached %s (reached %v)", want, reached)
+		}
+	}
+	unlabelled := stepJS[[]string](t, p, "labels", `Array.from(document.querySelectorAll('input, button, select, textarea, video, audio'))
+		.filter((c) => c.offsetParent !== null || c.type === 'file')
+		.filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.textContent.trim())
+		.map((c) => c.outerHTML.slice(0, 80))`)
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %q", unlabelled)
+	}
+}
