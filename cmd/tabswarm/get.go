@@ -336,21 +336,11 @@ func targetPath(out string, m *swarm.Manifest) string {
 	return out
 }
 
-// safeName is m's name reduced to a plain file name: no folders, no control
-// characters, and never empty, "." or ".."; the digest stands in then.
+// safeName is m's name made safe to write (filestore.SafeName), or the
+// start of its digest when nothing of it is left.
 func safeName(m *swarm.Manifest) string {
-	name := m.Name
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
+	if name := filestore.SafeName(m.Name); name != "" {
+		return name
 	}
-	name = strings.TrimSpace(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
-		}
-		return r
-	}, name))
-	if name == "" || name == "." || name == ".." {
-		return m.Digest.String()[:16]
-	}
-	return name
+	return m.Digest.String()[:16]
 }

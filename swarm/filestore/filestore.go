@@ -3,17 +3,20 @@
 // Package filestore is a swarm.Library on the local file system, for the
 // native peer. A shared file is served in place, read-only. A download is
 // written to NAME.part beside its target, with its progress (manifest and
-// have-bitfield) in NAME.part.json, and renamed to NAME once every chunk is
-// in; an interrupted download resumes from the state file without
-// refetching verified chunks.
+// have-bitfield) in NAME.part.json, and moved to NAME once every chunk is
+// in; an interrupted download resumes from the state file, re-checking
+// the chunks it records against their hashes, without refetching the good
+// ones.
+//
+// A download never writes through a symbolic link at NAME.part or
+// NAME.part.json (ErrLink), and never replaces a file that appeared at
+// NAME while it ran (ErrTargetExists).
 package filestore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -39,30 +42,6 @@ func New(dir string) *Library {
 	return &Library{dir: dir, files: make(map[swarm.Hash]*entry)}
 }
 
-// entry is one file: complete and served from path, or a download into
-// path+".part".
-type entry struct {
-	lib    *Library
-	m      *swarm.Manifest
-	target string
-
-	mu   sync.Mutex
-	f    *os.File
-	have swarm.Bitfield
-	done bool // target holds the complete file
-}
-
-var _ swarm.Chunks = (*entry)(nil)
-
-func partPath(target string) string  { return target + ".part" }
-func statePath(target string) string { return target + ".part.json" }
-
-// state is the JSON kept beside a partial download.
-type state struct {
-	Manifest *swarm.Manifest `json:"manifest"`
-	Have     []byte          `json:"have"`
-}
-
 // Share hashes the file at path, chunk by chunk, and adds it to the library
 // as complete; its chunks are read from path when peers ask.
 func (l *Library) Share(ctx context.Context, path string) (*swarm.Manifest, error) {
@@ -79,23 +58,12 @@ func (l *Library) Share(ctx context.Context, path string) (*swarm.Manifest, erro
 		f.Close()
 		return nil, fmt.Errorf("sharing %s: not a regular file", path)
 	}
-	size := fi.Size()
-	cs := swarm.ChunkSize(size)
-	buf := make([]byte, cs)
-	var hashes []swarm.Hash
-	for off := int64(0); off < size; off += cs {
-		if err := ctx.Err(); err != nil {
-			f.Close()
-			return nil, err
-		}
-		n := min(cs, size-off)
-		if _, err := f.ReadAt(buf[:n], off); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("sharing %s: %w", path, err)
-		}
-		hashes = append(hashes, swarm.HashChunk(buf[:n]))
+	hashes, err := swarm.HashFile(ctx, f, fi.Size(), nil)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sharing %s: %w", path, err)
 	}
-	m := swarm.NewManifest(filepath.Base(path), "", size, hashes)
+	m := swarm.NewManifest(filepath.Base(path), "", fi.Size(), hashes)
 	have := swarm.NewBitfield(m.NumChunks())
 	for i := range m.NumChunks() {
 		have.Set(i)
@@ -111,7 +79,8 @@ func (l *Library) Share(ctx context.Context, path string) (*swarm.Manifest, erro
 }
 
 // Download adds m as a download into target, resuming from target's state
-// file when one matches m.
+// file when one matches m. The chunks that file records are read back and
+// checked against m's hashes first; the ones that fail are fetched again.
 func (l *Library) Download(m *swarm.Manifest, target string) (swarm.Chunks, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -123,32 +92,6 @@ func (l *Library) Download(m *swarm.Manifest, target string) (swarm.Chunks, erro
 		return nil, err
 	}
 	l.files[m.Digest] = e
-	return e, nil
-}
-
-func openPartial(l *Library, m *swarm.Manifest, target string) (*entry, error) {
-	e := &entry{lib: l, m: m, target: target, have: swarm.NewBitfield(m.NumChunks())}
-	if raw, err := os.ReadFile(statePath(target)); err == nil {
-		var st state
-		if json.Unmarshal(raw, &st) == nil && st.Manifest != nil && st.Manifest.Digest == m.Digest {
-			if b, ok := swarm.BitfieldFromBytes(m.NumChunks(), st.Have); ok {
-				e.have = b
-			}
-		}
-	}
-	f, err := os.OpenFile(partPath(target), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, wrap("creating the download", err)
-	}
-	if err := f.Truncate(m.Size); err != nil {
-		f.Close()
-		return nil, wrap("sizing the download", err)
-	}
-	e.f = f
-	if err := e.saveState(); err != nil {
-		f.Close()
-		return nil, err
-	}
 	return e, nil
 }
 
@@ -190,6 +133,7 @@ func (l *Library) Remove(ctx context.Context, d swarm.Hash) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.stopSaving()
 	e.f.Close()
 	if e.done {
 		return nil
@@ -204,68 +148,27 @@ func rmIfExists(path string) error {
 	return nil
 }
 
-// Close closes every open file.
+// Close saves every download's progress and closes every open file.
 func (l *Library) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var errs []error
 	for _, e := range l.files {
 		e.mu.Lock()
+		e.stopSaving()
+		if e.dirty && !e.done {
+			errs = append(errs, e.saveState())
+		}
 		errs = append(errs, e.f.Close())
 		e.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
 
-// Have implements swarm.Chunks.
-func (e *entry) Have(ctx context.Context) (swarm.Bitfield, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.have.Clone(), nil
-}
-
-// ReadChunk implements swarm.Chunks.
-func (e *entry) ReadChunk(ctx context.Context, i int) ([]byte, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.have.Has(i) {
-		return nil, fmt.Errorf("chunk %d of %s: %w", i, e.m.Digest, swarm.ErrNoChunk)
-	}
-	buf := make([]byte, e.m.ChunkLen(i))
-	if _, err := e.f.ReadAt(buf, int64(i)*e.m.ChunkSize); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("reading chunk %d: %w", i, err)
-	}
-	return buf, nil
-}
-
-// WriteChunk implements swarm.Chunks. The chunk is written and synced
-// before the state file records it, so a crash never marks a chunk held
-// that is not on disk. The last chunk renames the file into place.
-func (e *entry) WriteChunk(ctx context.Context, i int, data []byte) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.done || e.have.Has(i) {
-		return nil
-	}
-	if i < 0 || i >= e.m.NumChunks() || len(data) != e.m.ChunkLen(i) {
-		return fmt.Errorf("chunk %d of %s: wrong index or length", i, e.m.Digest)
-	}
-	if _, err := e.f.WriteAt(data, int64(i)*e.m.ChunkSize); err != nil {
-		return wrap(fmt.Sprintf("writing chunk %d", i), err)
-	}
-	if err := e.f.Sync(); err != nil {
-		return wrap(fmt.Sprintf("writing chunk %d", i), err)
-	}
-	e.have.Set(i)
-	if err := e.saveState(); err != nil {
-		e.have.Clear(i)
-		return err
-	}
-	return nil
-}
-
 // Finish moves a complete download into place and deletes its state. It is
-// a no-op for a shared file.
+// a no-op for a shared file. It never replaces a file that appeared at the
+// target meanwhile: that is an error wrapping ErrTargetExists, and the
+// download stays in its part file.
 func (l *Library) Finish(d swarm.Hash) (string, error) {
 	l.mu.Lock()
 	e := l.files[d]
@@ -281,27 +184,19 @@ func (l *Library) Finish(d swarm.Hash) (string, error) {
 	if !e.have.Full() {
 		return "", fmt.Errorf("%d of %d chunks: %w", e.have.Count(), e.have.Len(), swarm.ErrNoChunk)
 	}
-	if err := os.Rename(partPath(e.target), e.target); err != nil {
+	if err := e.f.Sync(); err != nil {
+		return "", wrap("saving the download", err)
+	}
+	if err := renameNoReplace(partPath(e.target), e.target); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("%w: %s was created while downloading; the file is complete in %s: move one of them away and run again",
+				ErrTargetExists, e.target, partPath(e.target))
+		}
 		return "", wrap("moving the download into place", err)
 	}
 	e.done = true
+	e.stopSaving()
 	return e.target, rmIfExists(statePath(e.target))
-}
-
-// saveState writes the state file atomically. Called with e.mu held.
-func (e *entry) saveState() error {
-	raw, err := json.Marshal(state{Manifest: e.m, Have: e.have.Bytes()})
-	if err != nil {
-		return err
-	}
-	tmp := statePath(e.target) + ".tmp"
-	if err := os.WriteFile(tmp, raw, 0o644); err != nil {
-		return wrap("saving download state", err)
-	}
-	if err := os.Rename(tmp, statePath(e.target)); err != nil {
-		return wrap("saving download state", err)
-	}
-	return nil
 }
 
 // wrap adds context and maps a full disk to swarm.ErrQuota.
