@@ -20,8 +20,11 @@ const (
 	MaxChunkSize = 16 << 20  // largest chunk
 	TargetChunks = 1024      // chunk size grows until a file has at most this many chunks
 	MaxChunks    = 1 << 16   // a manifest never lists more chunks than this
-	MaxNameLen   = 255       // bytes of a file name
-	MaxTypeLen   = 127       // bytes of a media type
+	// MaxFileSize is the largest file a manifest may describe: MaxChunks
+	// chunks of MaxChunkSize (1 TiB).
+	MaxFileSize = MaxChunks * MaxChunkSize
+	MaxNameLen  = 255 // bytes of a file name
+	MaxTypeLen  = 127 // bytes of a media type
 )
 
 // ChunkSize returns the chunk size for a file of the given size: the smallest
@@ -118,8 +121,8 @@ func (m *Manifest) Validate() error {
 	switch {
 	case m.Version != FormatVersion:
 		return fmt.Errorf("%w: version %d, want %d", ErrBadManifest, m.Version, FormatVersion)
-	case m.Size < 0:
-		return fmt.Errorf("%w: negative size", ErrBadManifest)
+	case m.Size < 0 || m.Size > MaxFileSize:
+		return fmt.Errorf("%w: size %d, want 0 to %d", ErrBadManifest, m.Size, int64(MaxFileSize))
 	case m.ChunkSize != ChunkSize(m.Size):
 		return fmt.Errorf("%w: chunk size %d, want %d for %d bytes", ErrBadManifest, m.ChunkSize, ChunkSize(m.Size), m.Size)
 	case int64(len(m.Chunks)) != (m.Size+m.ChunkSize-1)/m.ChunkSize:

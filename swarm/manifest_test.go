@@ -81,16 +81,17 @@ func TestParseManifestRejects(t *testing.T) {
 		return raw
 	}
 	for name, raw := range map[string][]byte{
-		"not json":      []byte("{"),
-		"unknown field": []byte(strings.Replace(string(mutate(func(*Manifest) {})), `"version"`, `"extra":1,"version"`, 1)),
-		"bad version":   mutate(func(m *Manifest) { m.Version = 2 }),
-		"chunk hash":    mutate(func(m *Manifest) { m.Chunks[1][0] ^= 1 }),
-		"size":          mutate(func(m *Manifest) { m.Size++ }),
-		"negative size": mutate(func(m *Manifest) { m.Size = -1 }),
-		"chunk size":    mutate(func(m *Manifest) { m.ChunkSize *= 2 }),
-		"chunk count":   mutate(func(m *Manifest) { m.Chunks = m.Chunks[:1] }),
-		"long name":     mutate(func(m *Manifest) { m.Name = strings.Repeat("x", MaxNameLen+1) }),
-		"huge":          make([]byte, MaxManifestBytes+1),
+		"not json":              []byte("{"),
+		"unknown field":         []byte(strings.Replace(string(mutate(func(*Manifest) {})), `"version"`, `"extra":1,"version"`, 1)),
+		"bad version":           mutate(func(m *Manifest) { m.Version = 2 }),
+		"chunk hash":            mutate(func(m *Manifest) { m.Chunks[1][0] ^= 1 }),
+		"size":                  mutate(func(m *Manifest) { m.Size++ }),
+		"negative size":         mutate(func(m *Manifest) { m.Size = -1 }),
+		"chunk size":            mutate(func(m *Manifest) { m.ChunkSize *= 2 }),
+		"chunk count":           mutate(func(m *Manifest) { m.Chunks = m.Chunks[:1] }),
+		"long name":             mutate(func(m *Manifest) { m.Name = strings.Repeat("x", MaxNameLen+1) }),
+		"huge":                  make([]byte, MaxManifestBytes+1),
+		"past the largest file": pastLargest(), // 1 TiB and 54 chunks more
 	} {
 		if _, err := ParseManifest(raw, Hash{}); !errors.Is(err, ErrBadManifest) {
 			t.Errorf("%s: err = %v, want ErrBadManifest", name, err)
@@ -100,6 +101,15 @@ func TestParseManifestRejects(t *testing.T) {
 	if _, err := ParseManifest(raw, Hash{1}); !errors.Is(err, ErrBadManifest) {
 		t.Errorf("wrong digest: err = %v, want ErrBadManifest", err)
 	}
+}
+
+// pastLargest is a consistent manifest (chunk size and count as the rule
+// makes them, digest right) of a file MaxChunkSize*54 bytes over
+// MaxFileSize: 65,590 chunks, which fit in MaxManifestBytes.
+func pastLargest() []byte {
+	const n = MaxChunks + 54
+	raw, _ := json.Marshal(NewManifest("big", "", n*MaxChunkSize, make([]Hash, n)))
+	return raw
 }
 
 func TestParseDigest(t *testing.T) {

@@ -3,6 +3,7 @@ package tracker
 import (
 	"io/fs"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"tabswarm/static"
@@ -31,6 +32,20 @@ type Options struct {
 	// MaxManifestMemory bounds the bytes of all stored manifests together.
 	// Zero means 512 MiB.
 	MaxManifestMemory int64
+	// MaxManifestMemoryPerIP and MaxManifestMemoryPerPeer bound the bytes
+	// of the stored manifests that one client address and one connection
+	// brought (each is charged while its swarm lives). Zero means
+	// MaxManifestMemory/16 and /64.
+	MaxManifestMemoryPerIP   int64
+	MaxManifestMemoryPerPeer int64
+	// BigFrameRate is the sustained rate, in bytes per second, at which a
+	// connection's frames over 64 KiB are read (a burst of one largest
+	// frame passes at once); MaxBigFrames bounds how many such frames the
+	// tracker reads and handles at once, one per client address at a time.
+	// Small frames never wait for big ones. Zero means 1 MiB/s and
+	// GOMAXPROCS/2 (at least 1).
+	BigFrameRate float64
+	MaxBigFrames int
 	// MaxPeers bounds concurrent WebSocket connections. Zero means 10000.
 	MaxPeers int
 
@@ -129,6 +144,10 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.MaxSwarmsPerPeer, 1000)
 	setDefault(&o.MaxSwarms, 100000)
 	setDefault(&o.MaxManifestMemory, 512<<20)
+	setDefault(&o.MaxManifestMemoryPerIP, o.MaxManifestMemory/16)
+	setDefault(&o.MaxManifestMemoryPerPeer, o.MaxManifestMemory/64)
+	setDefault(&o.BigFrameRate, 1<<20)
+	setDefault(&o.MaxBigFrames, max(1, runtime.GOMAXPROCS(0)/2))
 	setDefault(&o.MaxPeers, 10000)
 	setDefault(&o.MessageRate, 50)
 	setDefault(&o.MessageBurst, 200)

@@ -45,9 +45,12 @@ type peer struct {
 	idleSince time.Time      // when the queue was last drained
 	writers   sync.WaitGroup // the writer goroutine, while one runs
 
-	name   string                  // from its hello; guarded by registry.mu
-	swarms map[swarm.Hash]struct{} // guarded by registry.mu
-	offers map[offerKey]offer      // relayed, unanswered; guarded by registry.mu
+	name          string                  // from its hello; guarded by registry.mu
+	ip            string                  // the client address key its connection counts against
+	bigBytes      *rate.Limiter           // bytes of big frames it may send (Options.BigFrameRate)
+	manifestBytes int64                   // of the swarms whose manifest it brought; guarded by registry.mu
+	swarms        map[swarm.Hash]struct{} // guarded by registry.mu
+	offers        map[offerKey]offer      // relayed, unanswered; guarded by registry.mu
 }
 
 // frame is one queued outgoing message, or a ping. A final frame (close !=
@@ -83,6 +86,7 @@ func newPeer(ctx context.Context, ws *websocket.Conn, conn net.Conn, opts *Optio
 		conn:      conn,
 		opts:      opts,
 		limiter:   rate.NewLimiter(rate.Limit(opts.MessageRate), opts.MessageBurst),
+		bigBytes:  rate.NewLimiter(rate.Limit(opts.BigFrameRate), signaling.MaxMessageBytes),
 		strikes:   rate.NewLimiter(rate.Limit(float64(opts.MaxStrikes)/60), opts.MaxStrikes),
 		idleSince: time.Now(),
 		swarms:    make(map[swarm.Hash]struct{}),

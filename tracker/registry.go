@@ -24,8 +24,9 @@ type registry struct {
 	peers         map[string]*peer
 	swarms        map[swarm.Hash]*swarmState
 	manifestBytes int64
-	uploaded      int64 // bytes peers reported sending, summed over increases
-	downloaded    int64 // bytes peers reported receiving, likewise
+	manifestByIP  map[string]int64 // manifestBytes by the client address that brought each
+	uploaded      int64            // bytes peers reported sending, summed over increases
+	downloaded    int64            // bytes peers reported receiving, likewise
 }
 
 // swarmState is one file's swarm. It lives while at least one member has
@@ -37,6 +38,7 @@ type swarmState struct {
 	chunks   int
 	members  map[string]*member // by peer ID
 	holders  int                // members that announced
+	owner    *peer              // who brought the manifest; charged for it while the swarm lives
 }
 
 // member is what one peer holds of one file. A member that has only
@@ -65,6 +67,8 @@ func newRegistry(opts Options) *registry {
 		now:    time.Now,
 		peers:  make(map[string]*peer),
 		swarms: make(map[swarm.Hash]*swarmState),
+
+		manifestByIP: make(map[string]int64),
 	}
 }
 
@@ -118,6 +122,10 @@ func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complet
 		return nil, signaling.PeerInfo{}, errorf(signaling.CodeUnknownFile, "the tracker does not know %s: announce it with its manifest", d)
 	case len(r.swarms) >= r.opts.MaxSwarms:
 		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "the tracker holds %d swarms, its limit", len(r.swarms))
+	case p.manifestBytes+int64(len(c.raw)) > r.opts.MaxManifestMemoryPerPeer:
+		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "your connection's share of the tracker's manifest memory (%d bytes) is used", r.opts.MaxManifestMemoryPerPeer)
+	case r.manifestByIP[p.ip]+int64(len(c.raw)) > r.opts.MaxManifestMemoryPerIP:
+		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "your address's share of the tracker's manifest memory (%d bytes) is used", r.opts.MaxManifestMemoryPerIP)
 	case r.manifestBytes+int64(len(c.raw)) > r.opts.MaxManifestMemory:
 		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "the tracker's manifest memory is full")
 	default:
@@ -134,9 +142,9 @@ func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complet
 	}
 
 	if s == nil {
-		s = &swarmState{manifest: c.raw, name: c.name, size: c.size, chunks: chunks, members: make(map[string]*member)}
+		s = &swarmState{manifest: c.raw, name: c.name, size: c.size, chunks: chunks, members: make(map[string]*member), owner: p}
 		r.swarms[d] = s
-		r.manifestBytes += int64(len(c.raw))
+		r.chargeManifest(s, 1)
 	}
 	old := s.members[p.id]
 	m := &member{p: p, announced: true, have: have, complete: complete, uploaded: -1, downloaded: -1}
@@ -219,7 +227,18 @@ func (r *registry) leaveLocked(p *peer, d swarm.Hash) {
 		delete(m.p.swarms, d)
 	}
 	delete(r.swarms, d)
-	r.manifestBytes -= int64(len(s.manifest))
+	r.chargeManifest(s, -1)
+}
+
+// chargeManifest adds (sign 1) or takes back (-1) the bytes of s's manifest
+// to the tracker's total and to its owner's connection and address.
+func (r *registry) chargeManifest(s *swarmState, sign int64) {
+	n := sign * int64(len(s.manifest))
+	r.manifestBytes += n
+	s.owner.manifestBytes += n
+	if r.manifestByIP[s.owner.ip] += n; r.manifestByIP[s.owner.ip] <= 0 {
+		delete(r.manifestByIP, s.owner.ip)
+	}
 }
 
 // query returns d's manifest and up to n of its holders other than asker,

@@ -33,8 +33,9 @@ type Tracker struct {
 	perIP  map[string]int // WebSocket connections by client address key
 	conns  sync.WaitGroup // one per active connection, stream or handler
 
-	requests *quota // plain HTTP requests in flight
-	streams  *quota // /api/stats/events streams being served
+	lane     *bigLane // frames over smallFrame
+	requests *quota   // plain HTTP requests in flight
+	streams  *quota   // /api/stats/events streams being served
 
 	handlers sync.Once // starts the handler goroutines (startHandlers)
 	jobs     chan job  // to the handler goroutines
@@ -52,6 +53,7 @@ func New(opts Options) *Tracker {
 		started: time.Now(),
 		perIP:   make(map[string]int),
 	}
+	t.lane = newBigLane(opts.MaxBigFrames)
 	t.requests = newQuota("requests in flight", opts.MaxConcurrentRequests, opts.MaxRequestsPerIP)
 	t.streams = newQuota("stats streams", opts.MaxStatsStreams, opts.MaxStatsStreamsPerIP)
 	t.metrics = newMetrics(t)

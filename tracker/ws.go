@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -79,10 +80,12 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 func (t *Tracker) servePeer(ws *websocket.Conn, conn net.Conn, ip, remote string) {
 	defer t.release(ip)
 	p := newPeer(t.ctx, ws, conn, &t.opts)
+	p.ip = ip
 	for !t.reg.addPeer(p) { // a 128-bit collision: draw again
 		p.cancel(nil)
 		p.pinger.Stop()
 		p = newPeer(t.ctx, ws, conn, &t.opts)
+		p.ip = ip
 	}
 	defer t.reg.removePeer(p)
 	p.log().Info("tracker: peer connected", "remote", remote)
@@ -152,7 +155,7 @@ func (t *Tracker) readLoop(p *peer) error {
 		if p.closing.Load() {
 			return errFinalFrame
 		}
-		buf, err := readFrame(ctx, p.ws)
+		buf, leave, err := t.readFrame(ctx, p)
 		switch {
 		case errors.Is(err, errFrameTooLarge):
 			p.finish(tooLargeReply, websocket.StatusMessageTooBig, "frame too large")
@@ -167,7 +170,16 @@ func (t *Tracker) readLoop(p *peer) error {
 			return err
 		}
 		t.handleAside(p, buf.Bytes()) // handle keeps nothing of the bytes
+		n := buf.Len()
 		putFrameBuf(buf)
+		if leave != nil {
+			leave()
+			// The connection's share of the big frames' parsing: it waits
+			// before its next frame is read.
+			if err := p.bigBytes.WaitN(p.ctx, n); err != nil {
+				return err
+			}
+		}
 	}
 }
 
@@ -248,27 +260,53 @@ func putFrameBuf(b *bytes.Buffer) {
 	}
 }
 
-// readFrame reads one frame of at most MaxMessageBytes into a buffer from
-// frameBufs, which the caller gives back with putFrameBuf. A larger frame is
-// read to its end and discarded (errOversized), unless it passes
-// hardFrameLimit (errFrameTooLarge, the connection is then unusable).
-func readFrame(ctx context.Context, ws *websocket.Conn) (*bytes.Buffer, error) {
-	typ, r, err := ws.Reader(ctx)
+// readFrame reads one frame of at most MaxMessageBytes from p into a buffer
+// from frameBufs, which the caller gives back with putFrameBuf. A frame
+// over smallFrame waits for the big lane before the rest of it is read, and
+// must then arrive within ReadTimeout; leave is then not nil, and the caller
+// calls it once the frame is handled. A frame over MaxMessageBytes is read
+// to its end and discarded (errOversized), unless it passes hardFrameLimit
+// (errFrameTooLarge, the connection is then unusable).
+func (t *Tracker) readFrame(ctx context.Context, p *peer) (_ *bytes.Buffer, leave func(), _ error) {
+	typ, r, err := p.ws.Reader(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := frameBufs.Get().(*bytes.Buffer)
 	b.Reset()
-	if err := readFrameInto(b, typ, r); err != nil {
-		putFrameBuf(b)
-		return nil, err
+	err = readFrameInto(b, typ, r, func() error {
+		var err error
+		if leave, err = t.lane.enter(p.ctx, p.ip); err != nil {
+			return err
+		}
+		return p.conn.SetReadDeadline(time.Now().Add(t.opts.ReadTimeout))
+	})
+	if leave != nil {
+		p.conn.SetReadDeadline(time.Time{})
 	}
-	return b, nil
+	if err != nil {
+		putFrameBuf(b)
+		if leave != nil {
+			leave()
+		}
+		return nil, nil, err
+	}
+	return b, leave, nil
 }
 
-func readFrameInto(b *bytes.Buffer, typ websocket.MessageType, r io.Reader) error {
-	if _, err := b.ReadFrom(io.LimitReader(r, signaling.MaxMessageBytes+1)); err != nil {
+// readFrameInto reads a frame of type typ from r into b; it calls big before
+// reading past smallFrame bytes.
+func readFrameInto(b *bytes.Buffer, typ websocket.MessageType, r io.Reader, big func() error) error {
+	if _, err := b.ReadFrom(io.LimitReader(r, smallFrame+1)); err != nil {
 		return err
+	}
+	if b.Len() > smallFrame {
+		if err := big(); err != nil {
+			return err
+		}
+		if _, err := b.ReadFrom(io.LimitReader(r, signaling.MaxMessageBytes+1-int64(b.Len()))); err != nil {
+			return err
+		}
 	}
 	if b.Len() > signaling.MaxMessageBytes {
 		n, err := io.CopyN(io.Discard, r, hardFrameLimit-int64(b.Len())+1)

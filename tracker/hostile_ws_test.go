@@ -1,0 +1,141 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"tabswarm/signaling"
+)
+
+// dialFrom connects to s from the loopback address local and reads the
+// welcome.
+func (s *server) dialFrom(t testing.TB, local string) *rawPeer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, s.wsURL(), &websocket.DialOptions{HTTPClient: clientFrom(local)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadLimit(-1)
+	t.Cleanup(func() { ws.CloseNow() })
+	p := &rawPeer{t: t, ws: ws}
+	w := p.recv()
+	if w.Type != signaling.TypeWelcome {
+		t.Fatalf("first message %+v, want a welcome", w)
+	}
+	p.id = w.PeerID
+	return p
+}
+
+// One address can fill only its share of the manifest memory, and one
+// connection only its own share of that; others can still share files.
+func TestManifestMemoryShares(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{
+		MaxManifestMemory:        1 << 20,
+		MaxManifestMemoryPerIP:   300 << 10,
+		MaxManifestMemoryPerPeer: 160 << 10,
+	})
+	// Manifests of 16 GiB files: 1024 chunks, about 70 KB each.
+	stored := 0
+	for range 6 {
+		a := s.dialFrom(t, "127.0.0.1")
+		for id := uint64(1); ; id++ {
+			r := a.request(newFile(t, 16<<30).announce(id, 0, true))
+			if r.Type != signaling.TypeOK {
+				wantError(t, r, signaling.CodeRateLimited, id)
+				if id > 3 {
+					t.Errorf("connection %s stored %d manifests, want at most 2", a.id, id-1)
+				}
+				break
+			}
+			stored++
+		}
+	}
+	if stored != 4 {
+		t.Errorf("one address stored %d manifests, want 4 (its share)", stored)
+	}
+	b := s.dialFrom(t, "127.0.0.2")
+	b.mustOK(newFile(t, 16<<30).announce(1, 0, true))
+	b.mustOK(newFile(t, 1<<20).announce(2, 0, true))
+}
+
+// Connections flooding the tracker with the largest manifests do not keep
+// a well-behaved peer's queries from prompt answers.
+func TestBigAnnounceFlood(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{})
+	good := s.dialFrom(t, "127.0.0.2")
+	f := newFile(t, 1<<20)
+	good.mustOK(f.announce(1, 0, true))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var attackers []*rawPeer
+	for i := range 2 {
+		a := s.dialFrom(t, "127.0.0.1")
+		attackers = append(attackers, a)
+		big := newFile(t, 1<<40) // 65,536 chunks: a 4.4 MB frame
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+				err := a.ws.Write(wctx, websocket.MessageText, mustMarshal(big.announce(uint64(i+1), 0, true)))
+				wcancel()
+				if err != nil {
+					return
+				}
+			}
+		})
+		wg.Go(func() { // take the replies, as a peer that reads does
+			for {
+				if _, _, err := a.ws.Read(ctx); err != nil {
+					return
+				}
+			}
+		})
+	}
+	var worst time.Duration
+	for id := uint64(2); id < 22; id++ {
+		start := time.Now()
+		r := good.request(signaling.Message{Type: signaling.TypeQuery, ID: id, Digest: f.digest()})
+		if r.Type != signaling.TypePeers {
+			t.Fatalf("query during the flood: %+v", r)
+		}
+		worst = max(worst, time.Since(start))
+	}
+	t.Logf("slowest of 20 queries during the flood: %v", worst)
+	cancel()
+	for _, a := range attackers {
+		a.ws.CloseNow()
+	}
+	wg.Wait()
+}
+
+// Frames left half sent are cut once the read timeout passes, rather than
+// each holding up to MaxMessageBytes of the tracker's memory for good, and
+// a well-behaved peer's big announce goes through meanwhile.
+func TestHalfSentFrames(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{ReadTimeout: 2 * time.Second, MaxBigFrames: 1})
+	ctx := context.Background()
+	var halves []*rawPeer
+	for range 3 {
+		a := s.dialFrom(t, "127.0.0.1")
+		w, err := a.ws.Writer(ctx, websocket.MessageText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(make([]byte, 1<<20)) // of a longer message, never finished
+		halves = append(halves, a)
+	}
+	good := s.dialFrom(t, "127.0.0.2")
+	good.mustOK(newFile(t, 64<<30).announce(1, 0, true)) // a 270 KB frame
+	for i, a := range halves {
+		if _, err := a.tryRecv(15 * time.Second); err == nil || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("half-sent frame %d: %v, want the connection closed", i, err)
+		}
+	}
+}
