@@ -19,7 +19,7 @@ $(HASHER): wasm/hasher/main.go go.mod
 $(WASM_EXEC): $(GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
 
-bin/tabswarm: $(WASM) $(HASHER) $(WASM_EXEC) $(GOFILES) $(wildcard static/*)
+bin/tabswarm: $(WASM) $(HASHER) $(WASM_EXEC) $(GOFILES) $(wildcard static/*) $(wildcard tracker/dashboard/*)
 	$(GO) build -trimpath -o $@ ./cmd/tabswarm
 
 ## run: build, then start the tracker and print the URLs to open

@@ -19,8 +19,9 @@ import (
 // link downloads. Then, on Bob's side: readable names instead of peer IDs,
 // previews of an image and a video once complete, the finished download
 // announced, and a row's QR code that decodes to its share link. Last,
-// Bob's page at 360 px wide has nothing wider than the screen, and neither
-// page logged a console error.
+// Bob's page at 360 px wide has nothing wider than the screen; the
+// dashboard shows names, swarm health and its charts; and neither page
+// logged a console error.
 func TestPageSharing(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
@@ -129,6 +130,30 @@ func TestPageSharing(t *testing.T) {
 	if o := stepJS[overflowView](t, bob, "layout at 360 px", overflowJS); o.Width != 360 || len(o.Wide) > 0 {
 		t.Errorf("bob at 360 px (viewport %d px): elements wider than the screen: %q", o.Width, o.Wide)
 	}
+
+	// The dashboard, in Bob's tab: Alice by name, the health of a swarm,
+	// and charts drawn from the stream.
+	ctx, cancel = context.WithTimeout(bob.ctx, stepTimeout)
+	err = chromedp.Do(ctx, chromedp.Navigate(e.base+"/stats"))
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, bob, "the dashboard with names, health and charts", `(() => {
+		const names = Array.from(document.querySelectorAll('.peer-name'), (n) => n.textContent);
+		const health = document.querySelector('[data-testid=health]');
+		const c = document.querySelector('[data-testid=chart-counts]');
+		if (!names.includes('Alice Tester') || !health || !/full cop/.test(health.textContent) || !c.width) return false;
+		// Pixels of the peers line's own colour: drawn from the history.
+		const hex = getComputedStyle(document.documentElement).getPropertyValue('--peers').trim();
+		const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+		const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+		let line = 0;
+		for (let i = 0; i < px.length; i += 4) {
+			if (px[i + 3] > 200 && rgb.every((v, j) => Math.abs(px[i + j] - v) < 24)) line++;
+		}
+		return line > 20;
+	})()`)
 
 	for _, p := range []*person{alice, bob} {
 		if bad := p.consoleErrors(); len(bad) > 0 {

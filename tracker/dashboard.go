@@ -30,6 +30,8 @@ func newDashboard() *dashboard {
 		"percent": func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
 		"uptime":  func(s float64) string { return (time.Duration(s) * time.Second).String() },
 		"rate":    func(f float64) string { return fmt.Sprintf("%.1f", f) },
+		"copies":  func(n int) int { return min(n, 2) },
+		"health":  healthText,
 	}).ParseFS(dashboardFS, "dashboard/stats.html"))
 	load := func(name string) *asset {
 		a := &asset{}
@@ -74,6 +76,18 @@ func serveAsset(a *asset) http.HandlerFunc {
 		w.Header().Set("ETag", a.etag)
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.plain))
 	}
+}
+
+// healthText says how many full copies of a swarm's file are online; the
+// dashboard's script words it the same way.
+func healthText(seeders int) string {
+	switch seeders {
+	case 0:
+		return "no full copy online"
+	case 1:
+		return "1 full copy online"
+	}
+	return fmt.Sprintf("%d full copies online", seeders)
 }
 
 // formatBytes renders n bytes with a binary unit.

@@ -41,9 +41,15 @@ func TestHelloName(t *testing.T) {
 		t.Fatalf("name before any hello: %q", got)
 	}
 
-	a.mustOK(signaling.Message{Type: signaling.TypeHello, ID: 2, Name: "  Blue\u202e  \tOtter\x07 "})
-	if got := statsNames(t, s)[short]; got != "Blue Otter" {
-		t.Errorf("cleaned name %q, want %q", got, "Blue Otter")
+	a.mustOK(signaling.Message{Type: signaling.TypeHello, ID: 2, Name: "  Blue\u202e  \tOtter\x07 <b>"})
+	if got := statsNames(t, s)[short]; got != "Blue Otter <b>" {
+		t.Errorf("cleaned name %q, want %q", got, "Blue Otter <b>")
+	}
+	_, _, page := httpGet(t, s.base+"/stats", nil)
+	for _, want := range []string{`<span class="peer-name">Blue Otter &lt;b&gt;</span> <code>` + short, `data-copies="1">1 full copy online<`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("/stats lacks %s", want)
+		}
 	}
 	for i, bad := range []string{
 		strings.Repeat("x", signaling.MaxNameLen+1),
@@ -54,7 +60,7 @@ func TestHelloName(t *testing.T) {
 	}
 	a.sendRaw([]byte(`{"type":"hello","id":9,"name":{"x":1}}`))
 	wantError(t, a.recv(), signaling.CodeBadMessage, 9)
-	if got := statsNames(t, s)[short]; got != "Blue Otter" {
+	if got := statsNames(t, s)[short]; got != "Blue Otter <b>" {
 		t.Errorf("after bad hellos the name is %q, want it unchanged", got)
 	}
 	a.mustOK(signaling.Message{Type: signaling.TypeHello, ID: 10, Name: ""})

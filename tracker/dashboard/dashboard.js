@@ -40,8 +40,11 @@
     const meta = el("p", "meta");
     const code = el("code", "", s.short_digest);
     code.title = s.digest;
+    const health = el("span", "health", healthText(s.seeders));
+    health.dataset.testid = "health";
+    health.dataset.copies = String(Math.min(s.seeders, 2));
     meta.append(el("span", "", bytes(s.size)), " · ", code, " · ",
-      el("span", "", s.seeders + " seeders"), " · ", el("span", "", s.leechers + " leechers"));
+      el("span", "", s.seeders + " seeders"), " · ", el("span", "", s.leechers + " leechers"), " · ", health);
     sec.append(meta);
     const table = el("table");
     const head = el("tr");
@@ -57,6 +60,7 @@
       const prog = el("td");
       prog.append(bar, " " + Math.round(100 * p.progress) + "%");
       const id = el("td");
+      if (p.name) id.append(el("span", "peer-name", p.name), " ");
       id.append(el("code", "", p.id));
       tr.append(id, prog, el("td", "", p.have + "/" + s.chunks), el("td", "", bytes(p.uploaded)), el("td", "", bytes(p.downloaded)));
       body.append(tr);
@@ -66,7 +70,88 @@
     return sec;
   }
 
+  // healthText words how many full copies are online, as the server does.
+  function healthText(n) {
+    return n === 0 ? "no full copy online" : n === 1 ? "1 full copy online" : n + " full copies online";
+  }
+
+  // history keeps the last historySeconds of snapshots the stream sent, so
+  // the charts draw here, from what already arrived.
+  const historySeconds = 300;
+  const history = [];
+
+  function remember(st) {
+    const t = Date.now();
+    const prev = history[history.length - 1];
+    const rate = (key) => {
+      if (!prev || t <= prev.t) return 0;
+      const grown = st[key] - prev[key];
+      return grown > 0 ? (grown * 1000) / (t - prev.t) : 0; // a restart counts from zero
+    };
+    history.push({ t, bytes_uploaded: st.bytes_uploaded, bytes_downloaded: st.bytes_downloaded,
+      up: rate("bytes_uploaded"), down: rate("bytes_downloaded"), peers: st.peers, swarms: st.swarm_count });
+    while (history.length && history[0].t < t - historySeconds * 1000) history.shift();
+  }
+
+  // chart draws series (keys of the history points) on canvas over the
+  // last historySeconds, with a scale labelled by label.
+  function chart(canvas, series, label) {
+    const css = getComputedStyle(document.documentElement);
+    const dpr = window.devicePixelRatio || 1;
+    const w = canvas.clientWidth, h = canvas.clientHeight;
+    if (!w || !h) return;
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+    const g = canvas.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    let top = 0;
+    for (const p of history) for (const k of series) top = Math.max(top, p[k]);
+    top = niceCeil(top);
+    const now = Date.now(), left = 64, bottom = h - 16;
+    const x = (t) => left + ((w - left - 4) * (t - (now - historySeconds * 1000))) / (historySeconds * 1000);
+    const y = (v) => bottom - ((bottom - 6) * v) / top;
+    g.font = "11px system-ui, sans-serif";
+    g.fillStyle = css.getPropertyValue("color") || "#888";
+    g.strokeStyle = css.getPropertyValue("--grid").trim() || "#8884";
+    g.lineWidth = 1;
+    g.textBaseline = "middle";
+    for (const f of [0, 0.5, 1]) {
+      const yy = Math.round(y(top * f)) + 0.5;
+      g.beginPath();
+      g.moveTo(left, yy);
+      g.lineTo(w, yy);
+      g.stroke();
+      g.fillText(label(top * f), 2, yy);
+    }
+    g.textBaseline = "alphabetic";
+    g.fillText("5 min ago", left, h - 2);
+    g.fillText("now", w - 24, h - 2);
+    g.lineWidth = 2;
+    for (const k of series) {
+      g.strokeStyle = css.getPropertyValue("--" + k).trim() || "#888";
+      g.beginPath();
+      history.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p[k])) : g.moveTo(x(p.t), y(p[k]))));
+      g.stroke();
+    }
+  }
+
+  // niceCeil rounds a chart's top up to 1, 2 or 5 times a power of ten.
+  function niceCeil(v) {
+    if (v <= 1) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+
+  function draw() {
+    chart($("#chart-bytes"), ["up", "down"], (v) => bytes(Math.round(v)) + "/s");
+    chart($("#chart-counts"), ["peers", "swarms"], (v) => String(Math.round(v)));
+  }
+
   function render(st) {
+    remember(st);
+    draw();
     $("#uptime").textContent = uptime(st.uptime_seconds);
     $("#peers").textContent = String(st.peers);
     $("#swarm-count").textContent = String(st.swarm_count);
@@ -160,5 +245,6 @@
     check();
   });
 
+  addEventListener("resize", draw);
   check();
 })();
