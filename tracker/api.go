@@ -12,8 +12,15 @@ import (
 
 // fileInfo is the body of GET /api/files/{digest}.
 type fileInfo struct {
-	Manifest json.RawMessage      `json:"manifest"`
-	Peers    []signaling.PeerInfo `json:"peers"`
+	Manifest json.RawMessage `json:"manifest"`
+	Peers    []filePeer      `json:"peers"`
+}
+
+// filePeer is a holder in fileInfo, with the node of the cluster it is
+// connected to.
+type filePeer struct {
+	signaling.PeerInfo
+	Node string `json:"node"`
 }
 
 // getFile answers GET /api/files/{digest}: the manifest and up to
@@ -24,12 +31,16 @@ func (t *Tracker) getFile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errorf(signaling.CodeBadDigest, "%v", err))
 		return
 	}
-	manifest, peers, e := t.reg.query(d, nil, t.opts.MaxPeersPerReply)
+	manifest, peers, e := t.find(r.Context(), d, nil, t.opts.MaxPeersPerReply)
 	if e != nil {
 		writeError(w, http.StatusNotFound, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, fileInfo{Manifest: manifest, Peers: peers})
+	info := fileInfo{Manifest: manifest, Peers: make([]filePeer, len(peers))}
+	for i, p := range peers {
+		info.Peers[i] = filePeer{PeerInfo: p, Node: peerNode(p.ID)}
+	}
+	writeJSON(w, http.StatusOK, info)
 }
 
 // health is the body of GET /healthz.

@@ -54,7 +54,7 @@ type pageData struct {
 func (t *Tracker) getPage(w http.ResponseWriter, r *http.Request) {
 	data := pageData{Private: t.opts.Token != ""}
 	if t.authorized(r) {
-		s := t.snapshot()
+		s := t.snapshot(r.Context())
 		data.Stats = &s
 	}
 	var buf bytes.Buffer

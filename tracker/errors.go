@@ -12,3 +12,7 @@ var (
 	// errSlowPeer is why a connection whose send queue filled was dropped.
 	errSlowPeer = errors.New("tracker: peer too slow, send queue full")
 )
+
+// ErrNoNode means a Bus has no node by that ID: it never existed, or it
+// stopped. A peer ID of that node names no connected peer.
+var ErrNoNode = errors.New("tracker: no such node")

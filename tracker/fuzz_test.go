@@ -47,22 +47,22 @@ func FuzzHandleMessage(f *testing.F) {
 	tr := New(Options{App: fstest.MapFS{}, MessageRate: 1e9, MessageBurst: 1e9})
 	defer tr.Close()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr.reg = newRegistry(tr.opts)
+		tr.reg = newRegistry(tr.opts, tr.bus, false)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		other := newPeer(ctx, nil, nil, &tr.opts)
+		other := newPeer(ctx, nil, nil, &tr.opts, tr.node)
 		other.id = "other"
-		p := newPeer(ctx, nil, nil, &tr.opts)
+		p := newPeer(ctx, nil, nil, &tr.opts, tr.node)
 		// No writer runs (there is no connection): what is sent stays
 		// queued.
 		p.writing, other.writing = true, true
 		tr.reg.addPeer(p)
 		tr.reg.addPeer(other)
-		if _, _, e := tr.reg.announce(other, fuzzManifest.Digest, fileContent(fuzzManifest), 0, false, 0, 0); e != nil {
+		if _, _, _, e := tr.reg.announce(other, fuzzManifest.Digest, fileContent(fuzzManifest), 0, false, 0, 0); e != nil {
 			t.Fatal(e)
 		}
 		// p has queried the file, and other has offered it session "s".
-		if _, _, e := tr.reg.query(fuzzManifest.Digest, p, 10); e != nil {
+		if _, _, _, e := tr.reg.query(fuzzManifest.Digest, p, 10); e != nil {
 			t.Fatal(e)
 		}
 		if _, e := tr.reg.relay(other, p.id, fuzzManifest.Digest, &signaling.Signal{Kind: signaling.SignalOffer, Session: "s"}); e != nil {

@@ -113,13 +113,21 @@ func (t *Tracker) announce(p *peer, m signaling.Message) *signaling.Error {
 	if m.Uploaded < 0 || m.Downloaded < 0 {
 		return errorf(signaling.CodeBadMessage, "uploaded and downloaded count bytes; they cannot be negative")
 	}
-	notify, info, e := t.reg.announce(p, d, c, m.Have, m.Complete, m.Uploaded, m.Downloaded)
+	info, news, notify, e := t.reg.announce(p, d, c, m.Have, m.Complete, m.Uploaded, m.Downloaded)
+	if e != nil && e.Code == signaling.CodeUnknownFile && c == nil {
+		if c = t.remoteContent(p.ctx, d); c != nil { // another node has it
+			info, news, notify, e = t.reg.announce(p, d, c, m.Have, m.Complete, m.Uploaded, m.Downloaded)
+		}
+	}
 	if e != nil {
 		return e
 	}
 	notice := signaling.Message{Type: signaling.TypePeers, Digest: d.String(), Peers: []signaling.PeerInfo{info}}
 	for _, q := range notify {
 		q.send(notice)
+	}
+	if news {
+		t.bus.Notify(d, mustMarshal(noticeMessage{Peer: info}))
 	}
 	// After the notices: once the announcer has its ok, they are queued.
 	p.reply(m.ID, signaling.Message{Type: signaling.TypeOK})
@@ -152,7 +160,7 @@ func (t *Tracker) query(p *peer, m signaling.Message) *signaling.Error {
 	if err != nil {
 		return errorf(signaling.CodeBadDigest, "%v", err)
 	}
-	manifest, peers, e := t.reg.query(d, p, t.opts.MaxPeersPerReply)
+	manifest, peers, e := t.find(p.ctx, d, p, t.opts.MaxPeersPerReply)
 	if e != nil {
 		return e
 	}
@@ -183,14 +191,20 @@ func (t *Tracker) signal(p *peer, m signaling.Message) *signaling.Error {
 	if err != nil {
 		return errorf(signaling.CodeBadDigest, "a signal names the swarm it is for: %v", err)
 	}
-	q, e := t.reg.relay(p, m.To, d, m.Signal)
-	if e != nil {
-		return e
-	}
-	t.metrics.byKind[m.Signal.Kind].Inc()
 	id := m.ID
 	m.ID, m.From, m.PeerID, m.Digest = 0, p.id, "", d.String()
-	q.send(m)
+	if node := peerNode(m.To); node != t.node && node != "" && t.reg.clustered {
+		if e := t.relayAcross(p, node, d, m); e != nil {
+			return e
+		}
+	} else {
+		q, e := t.reg.relay(p, m.To, d, m.Signal)
+		if e != nil {
+			return e
+		}
+		q.send(m)
+	}
+	t.metrics.byKind[m.Signal.Kind].Inc()
 	p.reply(id, signaling.Message{Type: signaling.TypeOK})
 	return nil
 }

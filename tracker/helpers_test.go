@@ -223,8 +223,15 @@ func httpGet(t *testing.T, url string, header map[string]string) (int, http.Head
 	return resp.StatusCode, resp.Header, body
 }
 
+// fileBody is /api/files/{digest}'s body, with the holders' nodes apart.
+type fileBody struct {
+	Manifest json.RawMessage
+	Peers    []signaling.PeerInfo
+	Node     map[string]string // by peer ID
+}
+
 // apiFile fetches /api/files/{digest}: the status and, on 200, the body.
-func (s *server) apiFile(t *testing.T, digest string) (int, fileInfo) {
+func (s *server) apiFile(t *testing.T, digest string) (int, fileBody) {
 	t.Helper()
 	resp, body := fetch(t, s.base+"/api/files/"+digest, nil)
 	var fi fileInfo
@@ -233,7 +240,12 @@ func (s *server) apiFile(t *testing.T, digest string) (int, fileInfo) {
 			t.Fatalf("body %q: %v", body, err)
 		}
 	}
-	return resp.StatusCode, fi
+	fb := fileBody{Manifest: fi.Manifest, Node: make(map[string]string)}
+	for _, p := range fi.Peers {
+		fb.Peers = append(fb.Peers, p.PeerInfo)
+		fb.Node[p.ID] = p.Node
+	}
+	return resp.StatusCode, fb
 }
 
 // peerIDs lists the IDs in infos.

@@ -18,6 +18,15 @@ type Options struct {
 	// each file's bytes, gzip and ETag are computed on first request.
 	App fs.FS
 
+	// Bus joins this tracker to a cluster of trackers that act as one:
+	// peers on different nodes find and signal each other, and the API
+	// and dashboard show the whole cluster. Nil means alone, a node of
+	// its own that talks to nothing (see tracker/natsbus for NATS).
+	Bus Bus
+	// ClusterTimeout bounds a request to another node: a relay, a query's
+	// wait for holders, a stats gathering. Zero means 5s.
+	ClusterTimeout time.Duration
+
 	// MaxPeersPerReply bounds the peers in a query reply and in
 	// /api/files. Zero means 50.
 	MaxPeersPerReply int
@@ -139,6 +148,7 @@ func (o Options) withDefaults() Options {
 	if o.App == nil {
 		o.App = static.FS
 	}
+	setDefault(&o.ClusterTimeout, 5*time.Second)
 	setDefault(&o.MaxPeersPerReply, 50)
 	setDefault(&o.MaxNotify, 50)
 	setDefault(&o.MaxSwarmsPerPeer, 1000)

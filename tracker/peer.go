@@ -77,11 +77,12 @@ func (c *closeFrame) Error() string {
 	return "tracker: closing after final frame: " + c.reason
 }
 
-// newPeer returns a peer on ws, whose connection is conn, disconnected when
-// ctx is done, that pings itself when idle for opts.PingInterval.
-func newPeer(ctx context.Context, ws *websocket.Conn, conn net.Conn, opts *Options) *peer {
+// newPeer returns a peer of node on ws, whose connection is conn,
+// disconnected when ctx is done, that pings itself when idle for
+// opts.PingInterval.
+func newPeer(ctx context.Context, ws *websocket.Conn, conn net.Conn, opts *Options, node string) *peer {
 	p := &peer{
-		id:        newPeerID(),
+		id:        newPeerID(node),
 		ws:        ws,
 		conn:      conn,
 		opts:      opts,
@@ -101,11 +102,16 @@ func newPeer(ctx context.Context, ws *websocket.Conn, conn net.Conn, opts *Optio
 // rare, rather than kept with every connection.
 func (p *peer) log() *slog.Logger { return p.opts.Logger.With("peer_id", p.id) }
 
-// newPeerID returns 16 random bytes in hex. The tracker alone picks IDs.
-func newPeerID() string {
-	var b [16]byte
+// peerIDLen is the length of a peer ID: 12 random bytes in hex, then the
+// ID of the peer's node.
+const peerIDLen = 24 + NodeIDLen
+
+// newPeerID returns a new ID for a peer of node: 12 random bytes in hex,
+// then node. The tracker alone picks IDs.
+func newPeerID(node string) string {
+	var b [12]byte
 	rand.Read(b[:]) // never fails (crypto/rand)
-	return hex.EncodeToString(b[:])
+	return hex.EncodeToString(b[:]) + node
 }
 
 // send queues m without blocking. If the queue is full the peer is too slow

@@ -17,8 +17,10 @@ import (
 // relayed offers wait for an answer. One mutex guards it all; nothing under
 // it blocks.
 type registry struct {
-	opts Options
-	now  func() time.Time // time.Now; tests move it
+	opts      Options
+	now       func() time.Time // time.Now; tests move it
+	bus       Bus              // told which swarms have members here
+	clustered bool             // other nodes may hold this node's swarms
 
 	mu            sync.Mutex
 	peers         map[string]*peer
@@ -61,12 +63,14 @@ type offer struct {
 	expires time.Time
 }
 
-func newRegistry(opts Options) *registry {
+func newRegistry(opts Options, bus Bus, clustered bool) *registry {
 	return &registry{
-		opts:   opts,
-		now:    time.Now,
-		peers:  make(map[string]*peer),
-		swarms: make(map[swarm.Hash]*swarmState),
+		opts:      opts,
+		bus:       bus,
+		clustered: clustered,
+		now:       time.Now,
+		peers:     make(map[string]*peer),
+		swarms:    make(map[swarm.Hash]*swarmState),
 
 		manifestByIP: make(map[string]int64),
 	}
@@ -107,10 +111,11 @@ func (r *registry) peer(id string) *peer {
 
 // announce records that p holds have parts of d (all when complete): chunks
 // of a file, files of a collection. c, the validated .p2t, may be nil when
-// the swarm exists. up and down are the reported byte counters (-1: none). It
-// returns the members to tell about p (nil unless p is new to the swarm or
-// has just completed) and p's entry, or an error that changed nothing.
-func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complete bool, up, down int64) ([]*peer, signaling.PeerInfo, *signaling.Error) {
+// the swarm exists. up and down are the reported byte counters (-1: none).
+// It returns p's entry, whether it is news to the swarm's other members (p
+// is new to the swarm or has just completed) and the members of this node
+// to tell, or an error that changed nothing.
+func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complete bool, up, down int64) (signaling.PeerInfo, bool, []*peer, *signaling.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.swarms[d]
@@ -119,32 +124,24 @@ func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complet
 	case s != nil:
 		chunks = s.chunks
 	case c == nil:
-		return nil, signaling.PeerInfo{}, errorf(signaling.CodeUnknownFile, "the tracker does not know %s: announce it with its manifest", d)
-	case len(r.swarms) >= r.opts.MaxSwarms:
-		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "the tracker holds %d swarms, its limit", len(r.swarms))
-	case p.manifestBytes+int64(len(c.raw)) > r.opts.MaxManifestMemoryPerPeer:
-		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "your connection's share of the tracker's manifest memory (%d bytes) is used", r.opts.MaxManifestMemoryPerPeer)
-	case r.manifestByIP[p.ip]+int64(len(c.raw)) > r.opts.MaxManifestMemoryPerIP:
-		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "your address's share of the tracker's manifest memory (%d bytes) is used", r.opts.MaxManifestMemoryPerIP)
-	case r.manifestBytes+int64(len(c.raw)) > r.opts.MaxManifestMemory:
-		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "the tracker's manifest memory is full")
+		return signaling.PeerInfo{}, false, nil, errorf(signaling.CodeUnknownFile, "the tracker does not know %s: announce it with its manifest", d)
 	default:
 		chunks = c.parts
 	}
 	if have < 0 || have > chunks {
-		return nil, signaling.PeerInfo{}, errorf(signaling.CodeBadMessage, "have %d, want 0 to %d", have, chunks)
+		return signaling.PeerInfo{}, false, nil, errorf(signaling.CodeBadMessage, "have %d, want 0 to %d", have, chunks)
 	}
 	if complete {
 		have = chunks
 	}
-	if _, in := p.swarms[d]; !in && len(p.swarms) >= r.opts.MaxSwarmsPerPeer {
-		return nil, signaling.PeerInfo{}, errorf(signaling.CodeRateLimited, "a peer may be in at most %d swarms", r.opts.MaxSwarmsPerPeer)
+	if e := r.canJoinLocked(p, d); e != nil {
+		return signaling.PeerInfo{}, false, nil, e
 	}
-
 	if s == nil {
-		s = &swarmState{manifest: c.raw, name: c.name, size: c.size, chunks: chunks, members: make(map[string]*member), owner: p}
-		r.swarms[d] = s
-		r.chargeManifest(s, 1)
+		var e *signaling.Error
+		if s, e = r.newSwarmLocked(p, d, c); e != nil {
+			return signaling.PeerInfo{}, false, nil, e
+		}
 	}
 	old := s.members[p.id]
 	m := &member{p: p, announced: true, have: have, complete: complete, uploaded: -1, downloaded: -1}
@@ -160,16 +157,64 @@ func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complet
 	p.swarms[d] = struct{}{}
 	info := signaling.PeerInfo{ID: p.id, Have: have, Complete: complete}
 	if old != nil && old.announced && (old.complete || !complete) {
-		return nil, info, nil
+		return info, false, nil, nil
 	}
+	return info, true, r.noticeTargetsLocked(s, p.id), nil
+}
+
+// canJoinLocked checks that p may be in one more swarm, d, unless it is in
+// it already.
+func (r *registry) canJoinLocked(p *peer, d swarm.Hash) *signaling.Error {
+	if _, in := p.swarms[d]; !in && len(p.swarms) >= r.opts.MaxSwarmsPerPeer {
+		return errorf(signaling.CodeRateLimited, "a peer may be in at most %d swarms", r.opts.MaxSwarmsPerPeer)
+	}
+	return nil
+}
+
+// newSwarmLocked creates d's swarm from c, which p brought, within the caps
+// on swarms and manifest memory (the tracker's, p's and p's address's
+// share); p is charged for the manifest while the swarm lives.
+func (r *registry) newSwarmLocked(p *peer, d swarm.Hash, c *content) (*swarmState, *signaling.Error) {
+	switch {
+	case len(r.swarms) >= r.opts.MaxSwarms:
+		return nil, errorf(signaling.CodeRateLimited, "the tracker holds %d swarms, its limit", len(r.swarms))
+	case p.manifestBytes+int64(len(c.raw)) > r.opts.MaxManifestMemoryPerPeer:
+		return nil, errorf(signaling.CodeRateLimited, "your connection's share of the tracker's manifest memory (%d bytes) is used", r.opts.MaxManifestMemoryPerPeer)
+	case r.manifestByIP[p.ip]+int64(len(c.raw)) > r.opts.MaxManifestMemoryPerIP:
+		return nil, errorf(signaling.CodeRateLimited, "your address's share of the tracker's manifest memory (%d bytes) is used", r.opts.MaxManifestMemoryPerIP)
+	case r.manifestBytes+int64(len(c.raw)) > r.opts.MaxManifestMemory:
+		return nil, errorf(signaling.CodeRateLimited, "the tracker's manifest memory is full")
+	}
+	s := &swarmState{manifest: c.raw, name: c.name, size: c.size, chunks: c.parts, members: make(map[string]*member), owner: p}
+	r.swarms[d] = s
+	r.chargeManifest(s, 1)
+	r.bus.Interest(d, true)
+	return s, nil
+}
+
+// noticeTargetsLocked returns up to MaxNotify of s's members that are not
+// complete, other than the newcomer except, in random order.
+func (r *registry) noticeTargetsLocked(s *swarmState, except string) []*peer {
 	var notify []*peer
 	for id, m := range s.members {
-		if id != p.id && !m.complete {
+		if id != except && !m.complete {
 			notify = append(notify, m.p)
 		}
 	}
 	rand.Shuffle(len(notify), func(i, j int) { notify[i], notify[j] = notify[j], notify[i] })
-	return notify[:min(len(notify), r.opts.MaxNotify)], info, nil
+	return notify[:min(len(notify), r.opts.MaxNotify)]
+}
+
+// noticeTargets returns the members of d's swarm to tell about a newcomer
+// on another node, as noticeTargetsLocked.
+func (r *registry) noticeTargets(d swarm.Hash, newcomer string) []*peer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.swarms[d]
+	if s == nil {
+		return nil
+	}
+	return r.noticeTargetsLocked(s, newcomer)
 }
 
 // maxCounter bounds a reported byte counter (an exabyte), so that sums of
@@ -207,7 +252,9 @@ func (r *registry) leave(p *peer, d swarm.Hash) {
 }
 
 // leaveLocked takes p out of d's swarm. When no holder is left the swarm is
-// forgotten, and with it the interest of members that only queried.
+// forgotten, and with it the interest of members that only queried; in a
+// cluster, where the holders may be on other nodes, only once no member is
+// left.
 func (r *registry) leaveLocked(p *peer, d swarm.Hash) {
 	delete(p.swarms, d)
 	s := r.swarms[d]
@@ -220,7 +267,7 @@ func (r *registry) leaveLocked(p *peer, d swarm.Hash) {
 			s.holders--
 		}
 	}
-	if s.holders > 0 {
+	if s.holders > 0 || r.clustered && len(s.members) > 0 {
 		return
 	}
 	for _, m := range s.members {
@@ -228,6 +275,7 @@ func (r *registry) leaveLocked(p *peer, d swarm.Hash) {
 	}
 	delete(r.swarms, d)
 	r.chargeManifest(s, -1)
+	r.bus.Interest(d, false)
 }
 
 // chargeManifest adds (sign 1) or takes back (-1) the bytes of s's manifest
@@ -242,25 +290,21 @@ func (r *registry) chargeManifest(s *swarmState, sign int64) {
 }
 
 // query returns d's manifest and up to n of its holders other than asker,
-// picked by pick. When asker is not nil and not yet a member, it joins as an
-// interested member; at its swarm cap that is an error and nothing changes.
-// An unknown d is CodeUnknownFile.
-func (r *registry) query(d swarm.Hash, asker *peer, n int) (json.RawMessage, []signaling.PeerInfo, *signaling.Error) {
+// picked by pick, and the file's chunk count. When asker is not nil and not
+// yet a member, it joins as an interested member; at its swarm cap that is
+// an error and nothing changes. An unknown d is CodeUnknownFile.
+func (r *registry) query(d swarm.Hash, asker *peer, n int) (json.RawMessage, []signaling.PeerInfo, int, *signaling.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.swarms[d]
 	if s == nil {
-		return nil, nil, errorf(signaling.CodeUnknownFile, "no peer holds %s", d)
+		return nil, nil, 0, errorf(signaling.CodeUnknownFile, "no peer holds %s", d)
 	}
 	askerID := ""
 	if asker != nil {
 		askerID = asker.id
-		if _, in := asker.swarms[d]; !in {
-			if len(asker.swarms) >= r.opts.MaxSwarmsPerPeer {
-				return nil, nil, errorf(signaling.CodeRateLimited, "a peer may be in at most %d swarms", r.opts.MaxSwarmsPerPeer)
-			}
-			s.members[asker.id] = &member{p: asker, uploaded: -1, downloaded: -1}
-			asker.swarms[d] = struct{}{}
+		if e := r.interestLocked(asker, d, s); e != nil {
+			return nil, nil, 0, e
 		}
 	}
 	cands := make([]signaling.PeerInfo, 0, s.holders)
@@ -269,54 +313,180 @@ func (r *registry) query(d swarm.Hash, asker *peer, n int) (json.RawMessage, []s
 			cands = append(cands, signaling.PeerInfo{ID: id, Have: m.have, Complete: m.complete})
 		}
 	}
-	return s.manifest, pick(cands, s.chunks, n), nil
+	return s.manifest, pick(cands, s.chunks, n), s.chunks, nil
 }
 
-// relay checks that from may send sig about d to the peer to and returns
+// interestLocked makes p an interested member of d's swarm s unless it is
+// a member already, within its swarm cap.
+func (r *registry) interestLocked(p *peer, d swarm.Hash, s *swarmState) *signaling.Error {
+	if _, in := p.swarms[d]; in {
+		return nil
+	}
+	if e := r.canJoinLocked(p, d); e != nil {
+		return e
+	}
+	s.members[p.id] = &member{p: p, uploaded: -1, downloaded: -1}
+	p.swarms[d] = struct{}{}
+	return nil
+}
+
+// join makes p an interested member of d's swarm, whose holders are on
+// other nodes, creating the swarm from c, validated, when this node does
+// not have it.
+func (r *registry) join(p *peer, d swarm.Hash, c *content) *signaling.Error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.peers[p.id] != p {
+		return nil // gone meanwhile
+	}
+	s := r.swarms[d]
+	if s == nil {
+		if e := r.canJoinLocked(p, d); e != nil {
+			return e
+		}
+		var e *signaling.Error
+		if s, e = r.newSwarmLocked(p, d, c); e != nil {
+			return e
+		}
+	}
+	return r.interestLocked(p, d, s)
+}
+
+// manifest returns d's manifest, or nil when this node has no such swarm.
+func (r *registry) manifest(d swarm.Hash) json.RawMessage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.swarms[d]; s != nil {
+		return s.manifest
+	}
+	return nil
+}
+
+// relay checks that from may send sig about d to its peer to and returns
 // that peer, updating the pending offers; an error changes nothing. The
-// caller has checked the message's shape.
+// caller has checked the message's shape. It is checkSend, deliver and
+// sent in one critical section.
 func (r *registry) relay(from *peer, to string, d swarm.Hash, sig *signaling.Signal) (*peer, *signaling.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.peers[to] == nil {
+		return nil, unknownPeer(to)
+	}
+	if e := r.checkFromLocked(from, to, d, sig); e != nil {
+		return nil, e
+	}
+	q, e := r.deliverLocked(from.id, to, d, sig)
+	if e != nil {
+		return nil, e
+	}
+	if e := r.checkOffersLocked(from, to, sig); e != nil {
+		return nil, e
+	}
+	r.sentLocked(from, to, d, sig)
+	return q, nil
+}
+
+// checkSend checks the sender's side of a relay to a peer on another node:
+// from is in d's swarm, and within its cap of waiting offers. Nothing
+// changes; sent records the relay once the other node has delivered it.
+func (r *registry) checkSend(from *peer, to string, d swarm.Hash, sig *signaling.Signal) *signaling.Error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.checkFromLocked(from, to, d, sig); e != nil {
+		return e
+	}
+	return r.checkOffersLocked(from, to, sig)
+}
+
+// sent records that from's sig to to about d was delivered: an offer waits
+// for its answer, a close ends it.
+func (r *registry) sent(from *peer, to string, d swarm.Hash, sig *signaling.Signal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sentLocked(from, to, d, sig)
+}
+
+// deliver checks the receiver's side of a relay from a peer on another
+// node and returns the receiving peer: it is connected, an answer answers
+// its offer (which ends), an offer or close finds it in d's swarm (a close
+// ends its offer to from). An error changes nothing.
+func (r *registry) deliver(from, to string, d swarm.Hash, sig *signaling.Signal) (*peer, *signaling.Error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.deliverLocked(from, to, d, sig)
+}
+
+func unknownPeer(id string) *signaling.Error {
+	return errorf(signaling.CodeUnknownPeer, "peer %q is not connected", id)
+}
+
+func notInSwarm(to string, d swarm.Hash) *signaling.Error {
+	return errorf(signaling.CodeNotInSwarm, "you and peer %q do not share the swarm of %s: announce or query it first", to, d)
+}
+
+func (r *registry) checkFromLocked(from *peer, to string, d swarm.Hash, sig *signaling.Signal) *signaling.Error {
+	if sig.Kind == signaling.SignalAnswer {
+		return nil
+	}
+	if _, in := from.swarms[d]; !in {
+		return notInSwarm(to, d)
+	}
+	return nil
+}
+
+func (r *registry) deliverLocked(from, to string, d swarm.Hash, sig *signaling.Signal) (*peer, *signaling.Error) {
 	q := r.peers[to]
 	if q == nil {
-		return nil, errorf(signaling.CodeUnknownPeer, "peer %q is not connected", to)
+		return nil, unknownPeer(to)
 	}
-	now := r.now()
+	k := offerKey{to: from, session: sig.Session}
 	switch sig.Kind {
 	case signaling.SignalAnswer:
-		k := offerKey{to: from.id, session: sig.Session}
 		o, ok := q.offers[k]
-		if !ok || o.digest != d || !now.Before(o.expires) {
+		if !ok || o.digest != d || !r.now().Before(o.expires) {
 			return nil, errorf(signaling.CodeNoOffer, "peer %q has no open offer to you for session %q of %s", to, sig.Session, d)
 		}
 		delete(q.offers, k)
 		return q, nil
-	case signaling.SignalOffer, signaling.SignalClose:
-		_, fromIn := from.swarms[d]
-		_, toIn := q.swarms[d]
-		if !fromIn || !toIn {
-			return nil, errorf(signaling.CodeNotInSwarm, "you and peer %q do not share the swarm of %s: announce or query it first", to, d)
-		}
 	}
-	k := offerKey{to: to, session: sig.Session}
+	if _, in := q.swarms[d]; !in {
+		return nil, notInSwarm(to, d)
+	}
 	if sig.Kind == signaling.SignalClose {
-		delete(from.offers, k)
-		delete(q.offers, offerKey{to: from.id, session: sig.Session})
-		return q, nil
+		delete(q.offers, k)
 	}
-	if _, again := from.offers[k]; !again && len(from.offers) >= r.opts.MaxPendingOffers {
-		for k, o := range from.offers {
-			if !now.Before(o.expires) {
-				delete(from.offers, k)
-			}
-		}
-		if len(from.offers) >= r.opts.MaxPendingOffers {
-			return nil, errorf(signaling.CodeRateLimited, "at most %d offers may wait for an answer", r.opts.MaxPendingOffers)
-		}
-	}
-	from.offers[k] = offer{digest: d, expires: now.Add(r.opts.OfferTTL)}
 	return q, nil
+}
+
+// checkOffersLocked checks that an offer from from to to finds room among
+// from's waiting offers, dropping expired ones to make it.
+func (r *registry) checkOffersLocked(from *peer, to string, sig *signaling.Signal) *signaling.Error {
+	if sig.Kind != signaling.SignalOffer {
+		return nil
+	}
+	if _, again := from.offers[offerKey{to: to, session: sig.Session}]; again || len(from.offers) < r.opts.MaxPendingOffers {
+		return nil
+	}
+	now := r.now()
+	for k, o := range from.offers {
+		if !now.Before(o.expires) {
+			delete(from.offers, k)
+		}
+	}
+	if len(from.offers) >= r.opts.MaxPendingOffers {
+		return errorf(signaling.CodeRateLimited, "at most %d offers may wait for an answer", r.opts.MaxPendingOffers)
+	}
+	return nil
+}
+
+func (r *registry) sentLocked(from *peer, to string, d swarm.Hash, sig *signaling.Signal) {
+	k := offerKey{to: to, session: sig.Session}
+	switch sig.Kind {
+	case signaling.SignalOffer:
+		from.offers[k] = offer{digest: d, expires: r.now().Add(r.opts.OfferTTL)}
+	case signaling.SignalClose:
+		delete(from.offers, k)
+	}
 }
 
 // counts returns how many peers are connected and how many swarms exist.

@@ -2,6 +2,8 @@ package tracker
 
 import (
 	"cmp"
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -22,6 +24,9 @@ type statsBody struct {
 	// and receiving since the tracker started (see signaling.TypeAnnounce).
 	BytesUploaded   int64 `json:"bytes_uploaded"`
 	BytesDownloaded int64 `json:"bytes_downloaded"`
+	// Nodes counts the trackers of the cluster that answered, this one
+	// included; 1 alone.
+	Nodes int `json:"nodes"`
 	// Swarms lists the largest swarms first, at most MaxStatsSwarms.
 	Swarms []swarmStats `json:"swarms"`
 }
@@ -42,6 +47,7 @@ type swarmStats struct {
 type peerStats struct {
 	ID         string  `json:"id"`   // the first 8 characters of the peer ID
 	Name       string  `json:"name"` // from its hello (CleanName); escape it
+	Node       string  `json:"node"` // the node it is connected to
 	Have       int     `json:"have"`
 	Complete   bool    `json:"complete"`
 	Progress   float64 `json:"progress"` // 0 to 1
@@ -60,13 +66,37 @@ type stats struct {
 	meter meter
 }
 
-// snapshot returns the current statistics.
-func (t *Tracker) snapshot() statsBody {
+// snapshot returns the current statistics of the whole cluster, gathered
+// on behalf of ctx.
+func (t *Tracker) snapshot(ctx context.Context) statsBody {
+	b := t.localStats()
+	if !t.reg.clustered {
+		return b
+	}
+	ctx, cancel := t.clusterContext(ctx)
+	defer cancel()
+	replies, err := t.bus.AskAll(ctx, nil)
+	if err != nil {
+		t.log.Warn("tracker: gathering other nodes' statistics", "err", err)
+	}
+	others := make([]statsBody, 0, len(replies))
+	for _, r := range replies {
+		var o statsBody
+		if json.Unmarshal(r, &o) == nil {
+			others = append(others, o)
+		}
+	}
+	return mergeStats(b, others, t.opts.MaxStatsSwarms, t.opts.MaxStatsPeers)
+}
+
+// localStats returns this node's statistics.
+func (t *Tracker) localStats() statsBody {
 	now := time.Now()
 	b := t.reg.stats(t.opts.MaxStatsSwarms, t.opts.MaxStatsPeers)
 	b.Started = t.started.UTC().Truncate(time.Second)
 	b.UptimeSeconds = now.Sub(t.started).Truncate(time.Second).Seconds()
 	b.MessagesPerSecond = t.stats.meter.rate(now)
+	b.Nodes = 1
 	return b
 }
 
@@ -112,6 +142,7 @@ func (r *registry) stats(maxSwarms, maxPeers int) statsBody {
 			ss.Peers = append(ss.Peers, peerStats{
 				ID:         id[:min(len(id), shortPeerLen)],
 				Name:       m.p.name,
+				Node:       peerNode(id),
 				Have:       m.have,
 				Complete:   m.complete,
 				Progress:   float64(m.have) / float64(max(s.chunks, 1)),
@@ -119,13 +150,18 @@ func (r *registry) stats(maxSwarms, maxPeers int) statsBody {
 				Downloaded: max(m.downloaded, 0),
 			})
 		}
-		slices.SortFunc(ss.Peers, func(a, b peerStats) int {
-			return cmp.Or(cmp.Compare(b.Have, a.Have), cmp.Compare(a.ID, b.ID))
-		})
+		sortPeerStats(ss.Peers)
 		ss.Peers = ss.Peers[:min(len(ss.Peers), maxPeers)]
 		b.Swarms = append(b.Swarms, ss)
 	}
 	return b
+}
+
+// sortPeerStats sorts a swarm's members for statsBody: most chunks first.
+func sortPeerStats(ps []peerStats) {
+	slices.SortFunc(ps, func(a, b peerStats) int {
+		return cmp.Or(cmp.Compare(b.Have, a.Have), cmp.Compare(a.ID, b.ID))
+	})
 }
 
 // moved returns the reported byte totals.
@@ -175,7 +211,7 @@ func (m *meter) rate(now time.Time) float64 {
 
 // getStats answers GET /api/stats.
 func (t *Tracker) getStats(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, t.snapshot())
+	writeJSON(w, http.StatusOK, t.snapshot(r.Context()))
 }
 
 // streamStats answers GET /api/stats/events: a Server-Sent Events stream
@@ -203,7 +239,7 @@ func (t *Tracker) streamStats(w http.ResponseWriter, r *http.Request) {
 	for {
 		rc.SetWriteDeadline(time.Now().Add(t.opts.WriteTimeout))
 		w.Write([]byte("event: stats\ndata: "))
-		w.Write(mustMarshal(t.snapshot()))
+		w.Write(mustMarshal(t.snapshot(r.Context())))
 		w.Write([]byte("\n\n"))
 		if err := rc.Flush(); err != nil {
 			return

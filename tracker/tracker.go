@@ -16,6 +16,8 @@ import (
 type Tracker struct {
 	opts    Options
 	log     *slog.Logger
+	bus     Bus    // soloBus unless clustered
+	node    string // bus.NodeID(), the suffix of this node's peer IDs
 	reg     *registry
 	app     *assets
 	dash    *dashboard
@@ -44,10 +46,16 @@ type Tracker struct {
 // New returns a Tracker; see Options for the defaults.
 func New(opts Options) *Tracker {
 	opts = opts.withDefaults()
+	bus := opts.Bus
+	if bus == nil {
+		bus = soloBus{node: NewNodeID()}
+	}
 	t := &Tracker{
 		opts:    opts,
 		log:     opts.Logger,
-		reg:     newRegistry(opts),
+		bus:     bus,
+		node:    bus.NodeID(),
+		reg:     newRegistry(opts, bus, opts.Bus != nil),
 		app:     newAssets(opts.App, opts.Logger),
 		dash:    newDashboard(),
 		started: time.Now(),
@@ -60,6 +68,7 @@ func New(opts Options) *Tracker {
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.jobs = make(chan job)
 	t.handler = t.routes()
+	bus.Attach(busNode{t})
 	return t
 }
 

@@ -79,12 +79,12 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 // the peer's context is done, disconnect closes the connection.
 func (t *Tracker) servePeer(ws *websocket.Conn, conn net.Conn, ip, remote string) {
 	defer t.release(ip)
-	p := newPeer(t.ctx, ws, conn, &t.opts)
+	p := newPeer(t.ctx, ws, conn, &t.opts, t.node)
 	p.ip = ip
 	for !t.reg.addPeer(p) { // a 128-bit collision: draw again
 		p.cancel(nil)
 		p.pinger.Stop()
-		p = newPeer(t.ctx, ws, conn, &t.opts)
+		p = newPeer(t.ctx, ws, conn, &t.opts, t.node)
 		p.ip = ip
 	}
 	defer t.reg.removePeer(p)

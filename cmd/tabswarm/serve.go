@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"tabswarm/tracker"
+	"tabswarm/tracker/natsbus"
 )
 
 // serveHelp introduces `tabswarm serve -h`.
@@ -41,6 +42,7 @@ type serveConfig struct {
 	level   slog.Level
 	tls     *tls.Config // nil: plain HTTP
 	options tracker.Options
+	cluster *natsbus.Options // nil: alone
 }
 
 // serve runs the tracker until ctx is done.
@@ -72,6 +74,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	printURLs(stdout, urls, cfg.options.Token != "")
 	cfg.options.URLs = urls
+	if cfg.cluster != nil {
+		cfg.cluster.Logger = log
+		bus, err := natsbus.Start(ctx, *cfg.cluster)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("joining the cluster: %w", err)
+		}
+		defer bus.Close() // after the tracker, which uses it until it ends
+		cfg.options.Bus = bus
+		log.Info("cluster: joined", "node", bus.NodeID(), "cluster", cfg.cluster.ClusterName, "routes_from", bus.ClusterAddr(), "nats_url", cfg.cluster.URL)
+	}
 	if cfg.share != "" {
 		stop, err := startSharing(ctx, cfg.share, ln.Addr(), cfg.options.Token, log)
 		if err != nil {
@@ -102,6 +115,13 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 	keyFile := fl.String("tls-key", "", "PEM private key `file` for --tls-cert")
 	ice := &listFlag{}
 	fl.Var(ice, "ice-server", "a STUN or TURN `server` pages use when peers are not on one LAN (repeatable):\nstun:HOST[:PORT] or USER:CREDENTIAL@turn:HOST[:PORT][?transport=tcp]")
+	cl := &natsbus.Options{}
+	fl.StringVar(&cl.ClusterListen, "cluster-listen", "", "run as a node of a cluster of trackers: embed a NATS server that takes\nroutes from the other nodes on this `host:port` (needs --cluster-token)")
+	routes := &listFlag{split: true}
+	fl.Var(routes, "cluster-routes", "the other nodes' route `URLs`, nats-route://HOST:PORT, comma-separated")
+	fl.StringVar(&cl.ClusterName, "cluster-name", "tabswarm", "the cluster's `name`, the same on every node")
+	fl.StringVar(&cl.Token, "cluster-token", "", "the cluster's shared `secret`: routes between nodes need it (prefer the\nenvironment variable); with --nats-url, the NATS token")
+	fl.StringVar(&cl.URL, "nats-url", "", "join the cluster through this NATS deployment (`nats://HOST:PORT`) instead of\nembedding a NATS server")
 	fl.IntVar(&o.MaxPeers, "max-peers", 10000, "most WebSocket connections at once (`n`)")
 	fl.IntVar(&o.MaxConnsPerIP, "max-conns-per-ip", 64, "most WebSocket connections from one address (`n`; every tab is one)")
 	fl.IntVar(&o.HTTPRate, "http-rate", 1200, "most plain HTTP requests per minute from one address (`n`)")
@@ -131,6 +151,17 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 		return nil, errUsage
 	}
 	cfg.addr = *addr
+	cl.Routes = routes.vals
+	switch {
+	case cl.URL != "" && cl.ClusterListen != "":
+		return usageErr("--nats-url and --cluster-listen exclude each other: join a NATS deployment or embed a server")
+	case cl.URL == "" && cl.ClusterListen == "" && (len(cl.Routes) > 0 || cl.Token != ""):
+		return usageErr("--cluster-routes and --cluster-token need --cluster-listen (or --nats-url)")
+	case cl.ClusterListen != "" && cl.Token == "":
+		return usageErr("--cluster-listen needs --cluster-token (or TABSWARM_CLUSTER_TOKEN): routes are accepted only with it")
+	case cl.URL != "" || cl.ClusterListen != "":
+		cfg.cluster = cl
+	}
 	if err := cfg.level.UnmarshalText([]byte(*level)); err != nil {
 		return usageErr("bad --log-level %q", *level)
 	}

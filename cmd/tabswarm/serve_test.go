@@ -193,6 +193,7 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 	for _, want := range []string{"--addr", "--token", "--allow-origin", "--tls-cert", "--tls-key", "--ice-server", "--log-level", "--max-conns-per-ip",
+		"--cluster-listen", "--cluster-routes", "--cluster-name", "--cluster-token", "--nats-url", "TABSWARM_CLUSTER_TOKEN",
 		"TABSWARM_ADDR", "TABSWARM_TOKEN", "TABSWARM_ALLOW_ORIGIN", "TABSWARM_TLS_CERT", "TABSWARM_TLS_KEY", "TABSWARM_ICE_SERVER", "TABSWARM_LOG_LEVEL", "/stats", "/metrics"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
@@ -207,6 +208,9 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 		{"--allow-origin", "[bad"},
 		{"--log-level", "loud"},
 		{"--max-conns-per-ip", "0"},
+		{"--cluster-listen", "127.0.0.1:0"}, // no cluster token
+		{"--cluster-routes", "nats-route://127.0.0.1:1", "--cluster-token", "t"},
+		{"--nats-url", "nats://127.0.0.1:1", "--cluster-listen", "127.0.0.1:0", "--cluster-token", "t"},
 		{"extra"},
 	} {
 		errOut.Reset()

@@ -1,0 +1,197 @@
+package tracker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"tabswarm/signaling"
+	"tabswarm/swarm"
+)
+
+// What crosses the Bus, encoded as JSON. The nodes of a cluster run the
+// same tabswarm.
+
+// relayRequest carries a signal to its addressee's node, as the addressee
+// gets it: From, To and Digest set.
+type relayRequest struct {
+	Message signaling.Message `json:"message"`
+}
+
+// relayReply is the addressee node's verdict: no Error means delivered.
+type relayReply struct {
+	Error *signaling.Error `json:"error,omitempty"`
+}
+
+// swarmRequest asks a node about one swarm: up to Peers of its holders,
+// and the manifest when Manifest is set.
+type swarmRequest struct {
+	Manifest bool `json:"manifest,omitempty"`
+	Peers    int  `json:"peers"`
+}
+
+// swarmReply answers a swarmRequest.
+type swarmReply struct {
+	Manifest json.RawMessage      `json:"manifest,omitempty"`
+	Peers    []signaling.PeerInfo `json:"peers,omitempty"`
+}
+
+// noticeMessage tells nodes about a newcomer to a swarm.
+type noticeMessage struct {
+	Peer signaling.PeerInfo `json:"peer"`
+}
+
+// busNode serves a Tracker's side of the bus.
+type busNode struct{ t *Tracker }
+
+var _ BusNode = busNode{}
+
+// ServeRelay checks the receiver's side of a signal from another node and
+// delivers it.
+func (n busNode) ServeRelay(req []byte) []byte {
+	var r relayRequest
+	if err := json.Unmarshal(req, &r); err != nil || r.Message.Signal == nil {
+		return mustMarshal(relayReply{Error: errorf(signaling.CodeBadMessage, "a relay between nodes that does not decode")})
+	}
+	m := r.Message
+	d, err := swarm.ParseDigest(m.Digest)
+	if err != nil {
+		return mustMarshal(relayReply{Error: errorf(signaling.CodeBadDigest, "%v", err)})
+	}
+	q, e := n.t.reg.deliver(m.From, m.To, d, m.Signal)
+	if e != nil {
+		return mustMarshal(relayReply{Error: e})
+	}
+	q.send(m)
+	return mustMarshal(relayReply{})
+}
+
+// ServeSwarm answers a swarmRequest with this node's holders of d.
+func (n busNode) ServeSwarm(d swarm.Hash, req []byte) ([]byte, bool) {
+	var r swarmRequest
+	if json.Unmarshal(req, &r) != nil {
+		return nil, false
+	}
+	manifest, peers, _, e := n.t.reg.query(d, nil, min(max(r.Peers, 0), n.t.opts.MaxPeersPerReply))
+	if e != nil || len(peers) == 0 && !r.Manifest {
+		return nil, false
+	}
+	out := swarmReply{Peers: peers}
+	if r.Manifest {
+		out.Manifest = manifest
+	}
+	return mustMarshal(out), true
+}
+
+// ServeAll answers a stats request with this node's statistics.
+func (n busNode) ServeAll([]byte) []byte {
+	return mustMarshal(n.t.localStats())
+}
+
+// ServeNotice tells the members of d's swarm on this node about a newcomer
+// on another node.
+func (n busNode) ServeNotice(d swarm.Hash, msg []byte) {
+	var r noticeMessage
+	if json.Unmarshal(msg, &r) != nil {
+		return
+	}
+	notice := signaling.Message{Type: signaling.TypePeers, Digest: d.String(), Peers: []signaling.PeerInfo{r.Peer}}
+	for _, q := range n.t.reg.noticeTargets(d, r.Peer.ID) {
+		q.send(notice)
+	}
+}
+
+// clusterContext bounds a request to other nodes on behalf of ctx.
+func (t *Tracker) clusterContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, t.opts.ClusterTimeout)
+}
+
+// find returns d's manifest and up to n of its holders on every node, as
+// registry.query does for this node (asker, when not nil, joins the
+// swarm). A swarm that only other nodes have is known here from their
+// manifest, checked against d.
+func (t *Tracker) find(ctx context.Context, d swarm.Hash, asker *peer, n int) (json.RawMessage, []signaling.PeerInfo, *signaling.Error) {
+	manifest, peers, chunks, e := t.reg.query(d, asker, n)
+	if !t.reg.clustered || e != nil && e.Code != signaling.CodeUnknownFile {
+		return manifest, peers, e
+	}
+	ctx, cancel := t.clusterContext(ctx)
+	defer cancel()
+	replies, err := t.bus.AskSwarm(ctx, d, mustMarshal(swarmRequest{Manifest: manifest == nil, Peers: n}))
+	if err != nil {
+		t.log.Warn("tracker: asking other nodes for holders", "digest", d.String(), "err", err)
+	}
+	var remote []signaling.PeerInfo
+	var c *content
+	for _, b := range replies {
+		var r swarmReply
+		if json.Unmarshal(b, &r) != nil {
+			continue
+		}
+		remote = append(remote, r.Peers...)
+		if manifest == nil && c == nil && len(r.Manifest) > 0 {
+			c, _ = parseContent(r.Manifest, d) // nil unless it hashes to d
+		}
+	}
+	if manifest == nil {
+		if c == nil {
+			return nil, nil, e
+		}
+		manifest, chunks = c.raw, c.parts
+		if asker != nil {
+			if e := t.reg.join(asker, d, c); e != nil {
+				return nil, nil, e
+			}
+		}
+	}
+	if len(remote) == 0 {
+		return manifest, peers, nil
+	}
+	return manifest, pick(append(peers, remote...), chunks, n), nil
+}
+
+// remoteContent returns d's .p2t from another node, checked against d, or
+// nil when no node has it.
+func (t *Tracker) remoteContent(ctx context.Context, d swarm.Hash) *content {
+	if !t.reg.clustered {
+		return nil
+	}
+	ctx, cancel := t.clusterContext(ctx)
+	defer cancel()
+	replies, _ := t.bus.AskSwarm(ctx, d, mustMarshal(swarmRequest{Manifest: true}))
+	for _, b := range replies {
+		var r swarmReply
+		if json.Unmarshal(b, &r) == nil && len(r.Manifest) > 0 {
+			if c, err := parseContent(r.Manifest, d); err == nil {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// relayAcross relays m, a checked signal about d from p, to its addressee
+// on node: this node checks the sender's side, that node the receiver's.
+func (t *Tracker) relayAcross(p *peer, node string, d swarm.Hash, m signaling.Message) *signaling.Error {
+	if e := t.reg.checkSend(p, m.To, d, m.Signal); e != nil {
+		return e
+	}
+	ctx, cancel := t.clusterContext(p.ctx)
+	defer cancel()
+	b, err := t.bus.Relay(ctx, node, mustMarshal(relayRequest{Message: m}))
+	switch {
+	case errors.Is(err, ErrNoNode):
+		return unknownPeer(m.To)
+	case err != nil:
+		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that did not answer: %v", m.To, err)
+	}
+	var r relayReply
+	if err := json.Unmarshal(b, &r); err != nil {
+		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that answered nonsense", m.To)
+	}
+	if r.Error != nil {
+		return r.Error
+	}
+	t.reg.sent(p, m.To, d, m.Signal)
+	return nil
+}

@@ -1,0 +1,180 @@
+package natsbus
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"tabswarm/signaling"
+)
+
+// clusterSuite runs the cluster tests on clusters of three that start
+// makes.
+func clusterSuite(t *testing.T, start func(t *testing.T) []*node) {
+	t.Run("offer answer close across nodes", func(t *testing.T) { testRelay(t, start(t)) })
+	t.Run("refusals across nodes", func(t *testing.T) { testRefusals(t, start(t)) })
+	t.Run("holders on other nodes", func(t *testing.T) { testHolders(t, start(t)) })
+	t.Run("stopped node", func(t *testing.T) { testStoppedNode(t, start(t)) })
+}
+
+func TestEmbeddedCluster(t *testing.T) {
+	clusterSuite(t, func(t *testing.T) []*node { return embeddedCluster(t, 3) })
+}
+
+// testRelay: a seeder on node 0, a leecher on node 1 that finds it by
+// query, and the whole offer, answer and close between them.
+func testRelay(t *testing.T, nodes []*node) {
+	f := newFile(t)
+	seed, leech := nodes[0].connect(t), nodes[1].connect(t)
+	seed.ok(f.announce(true))
+	if r := leech.find(f, seed.id); len(r.Manifest) == 0 {
+		t.Fatal("query on node 1 found the seeder on node 0 but no manifest")
+	}
+
+	leech.ok(signal(seed.id, f, signaling.SignalOffer, "s1"))
+	got := seed.next()
+	if got.Type != signaling.TypeSignal || got.From != leech.id || got.Signal.Kind != signaling.SignalOffer || got.Signal.SDP != "sdp of s1" || got.Digest != f.digest() {
+		t.Fatalf("seeder got %+v, want the leecher's offer", got)
+	}
+	seed.ok(signal(leech.id, f, signaling.SignalAnswer, "s1"))
+	if got := leech.next(); got.From != seed.id || got.Signal.Kind != signaling.SignalAnswer {
+		t.Fatalf("leecher got %+v, want the seeder's answer", got)
+	}
+	// The offer is answered: a second answer has no offer to answer.
+	seed.refused(signal(leech.id, f, signaling.SignalAnswer, "s1"), signaling.CodeNoOffer)
+
+	leech.ok(signal(seed.id, f, signaling.SignalOffer, "s2"))
+	seed.next()
+	leech.ok(signal(seed.id, f, signaling.SignalClose, "s2"))
+	if got := seed.next(); got.From != leech.id || got.Signal.Kind != signaling.SignalClose {
+		t.Fatalf("seeder got %+v, want the leecher's close", got)
+	}
+	// The close ended the offer on both nodes.
+	seed.refused(signal(leech.id, f, signaling.SignalAnswer, "s2"), signaling.CodeNoOffer)
+}
+
+// testRefusals: every relay rule holds across nodes, with the error one
+// node gives.
+func testRefusals(t *testing.T, nodes []*node) {
+	f := newFile(t)
+	seed, leech, stranger := nodes[0].connect(t), nodes[1].connect(t), nodes[2].connect(t)
+	seed.ok(f.announce(true))
+	leech.find(f, seed.id)
+
+	// The sender's node checks the sender, the receiver's the receiver.
+	stranger.refused(signal(seed.id, f, signaling.SignalOffer, "x"), signaling.CodeNotInSwarm)
+	seed.refused(signal(stranger.id, f, signaling.SignalOffer, "x"), signaling.CodeNotInSwarm)
+	seed.refused(signal(stranger.id, f, signaling.SignalClose, "x"), signaling.CodeNotInSwarm)
+	// An answer needs an offer from its addressee, kept on the offerer's node.
+	stranger.refused(signal(leech.id, f, signaling.SignalAnswer, "x"), signaling.CodeNoOffer)
+	seed.refused(signal(leech.id, f, signaling.SignalAnswer, "x"), signaling.CodeNoOffer)
+	leech.ok(signal(seed.id, f, signaling.SignalOffer, "y"))
+	seed.next()
+	stranger.find(f, seed.id)
+	stranger.refused(signal(leech.id, f, signaling.SignalAnswer, "y"), signaling.CodeNoOffer) // not its offer
+	seed.refused(signal(leech.id, f, signaling.SignalAnswer, "z"), signaling.CodeNoOffer)     // not its session
+	// Unknown peers: on a live node, and on a node that does not exist.
+	gone := leech.id[:len(leech.id)-8] + stranger.id[len(stranger.id)-8:]
+	seed.refused(signal(gone, f, signaling.SignalOffer, "x"), signaling.CodeUnknownPeer)
+	seed.refused(signal("0123456789abcdef01234567deadbeef", f, signaling.SignalOffer, "x"), signaling.CodeUnknownPeer)
+	// None of it stopped the real exchange.
+	seed.ok(signal(leech.id, f, signaling.SignalAnswer, "y"))
+	if got := leech.next(); got.From != seed.id || got.Signal.Kind != signaling.SignalAnswer {
+		t.Fatalf("leecher got %+v, want the answer", got)
+	}
+}
+
+// testHolders: a query, /api/files and /api/stats on one node see the
+// holders on the others, with their nodes; newcomers on one node are
+// announced to members on another; a node learns a manifest from another.
+func testHolders(t *testing.T, nodes []*node) {
+	f := newFile(t)
+	a, b, c := nodes[0].connect(t), nodes[1].connect(t), nodes[2].connect(t)
+	a.ok(f.announce(true))
+	c.find(f, a.id) // interested on node 2
+	// Announced on node 1 without the manifest, which node 0 has.
+	b.ok(signaling.Message{Type: signaling.TypeAnnounce, Digest: f.digest(), Have: 0})
+	if got := c.next(); got.Type != signaling.TypePeers || !slices.Equal(ids(got.Peers), []string{b.id}) {
+		t.Fatalf("member on node 2 got %+v, want the newcomer on node 1", got)
+	}
+	c.find(f, a.id, b.id)
+
+	var fi struct {
+		Peers []struct {
+			ID   string `json:"id"`
+			Node string `json:"node"`
+		} `json:"peers"`
+	}
+	if status := nodes[2].getJSON(t, "/api/files/"+f.digest(), &fi); status != http.StatusOK {
+		t.Fatalf("/api/files on node 2: %d", status)
+	}
+	want := map[string]string{a.id: nodes[0].bus.NodeID(), b.id: nodes[1].bus.NodeID()}
+	if len(fi.Peers) != len(want) {
+		t.Fatalf("/api/files lists %+v, want %v", fi.Peers, want)
+	}
+	for _, p := range fi.Peers {
+		if want[p.ID] != p.Node {
+			t.Fatalf("/api/files lists %+v, want %v", fi.Peers, want)
+		}
+	}
+
+	var st struct {
+		Peers  int `json:"peers"`
+		Nodes  int `json:"nodes"`
+		Swarms []struct {
+			Digest   string `json:"digest"`
+			Seeders  int    `json:"seeders"`
+			Leechers int    `json:"leechers"`
+			Peers    []struct {
+				Node string `json:"node"`
+			} `json:"peers"`
+		} `json:"swarms"`
+	}
+	if status := nodes[1].getJSON(t, "/api/stats", &st); status != http.StatusOK {
+		t.Fatalf("/api/stats: %d", status)
+	}
+	if st.Peers != 3 || st.Nodes != 3 || len(st.Swarms) != 1 || st.Swarms[0].Seeders != 1 || st.Swarms[0].Leechers != 2 {
+		t.Fatalf("/api/stats on node 1: %+v, want 3 peers on 3 nodes, one swarm of 1 seeder and 2 leechers", st)
+	}
+	var seen []string
+	for _, p := range st.Swarms[0].Peers {
+		seen = append(seen, p.Node)
+	}
+	if !sameSet(seen, []string{nodes[0].bus.NodeID(), nodes[1].bus.NodeID(), nodes[2].bus.NodeID()}) {
+		t.Fatalf("/api/stats lists members on nodes %v, want one on each", seen)
+	}
+}
+
+// testStoppedNode: once a node stops, its holders are gone from every
+// other node's answers, and its peer IDs name no one.
+func testStoppedNode(t *testing.T, nodes []*node) {
+	f := newFile(t)
+	a, b, c := nodes[0].connect(t), nodes[1].connect(t), nodes[2].connect(t)
+	a.ok(f.announce(true))
+	b.ok(f.announce(true))
+	c.find(f, a.id, b.id)
+	nodes[0].stop()
+	if r := c.ok(f.query()); !slices.Equal(ids(r.Peers), []string{b.id}) {
+		t.Fatalf("query after node 0 stopped found %v, want only %v", ids(r.Peers), b.id)
+	}
+	c.refused(signal(a.id, f, signaling.SignalOffer, "x"), signaling.CodeUnknownPeer)
+	nodes[1].stop()
+	if r := c.ok(f.query()); len(r.Peers) != 0 {
+		t.Fatalf("query after nodes 0 and 1 stopped found %v, want none", ids(r.Peers))
+	}
+}
+
+func ids(ps []signaling.PeerInfo) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.ID
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}

@@ -1,0 +1,87 @@
+package natsbus
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"tabswarm/tracker"
+)
+
+// routeUser is the user name of routes; the cluster token is the password.
+const routeUser = "tabswarm"
+
+// startServer starts the embedded NATS server of node: routes on
+// o.ClusterListen with the token. The tracker connects in process; the
+// server still needs a client port for its routes to start (nats-server
+// starts routing once its client listener is up), so it gets a random one
+// on loopback, closed to clients without the token too.
+func startServer(o Options, node string) (*server.Server, error) {
+	if o.Token == "" {
+		return nil, fmt.Errorf("%w: an embedded cluster needs a cluster token: routes are accepted only with it", ErrConfig)
+	}
+	host, portStr, err := net.SplitHostPort(o.ClusterListen)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cluster listen address %q: %v", ErrConfig, o.ClusterListen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, fmt.Errorf("%w: cluster listen port %q", ErrConfig, portStr)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	routes := make([]*url.URL, 0, len(o.Routes))
+	for _, r := range o.Routes {
+		u, err := url.Parse(r)
+		if err != nil || u.Scheme != "nats-route" || u.Host == "" {
+			return nil, fmt.Errorf("%w: route %q: want nats-route://host:port", ErrConfig, r)
+		}
+		u.User = url.UserPassword(routeUser, o.Token)
+		routes = append(routes, u)
+	}
+	s, err := server.NewServer(&server.Options{
+		ServerName:    "tabswarm-" + node,
+		Host:          "127.0.0.1",
+		Port:          server.RANDOM_PORT,
+		Authorization: o.Token,
+		NoSigs:        true,
+		MaxPayload:    tracker.MaxBusMessage,
+		Cluster: server.ClusterOpts{
+			Name:     o.ClusterName,
+			Host:     host,
+			Port:     port,
+			Username: routeUser,
+			Password: o.Token,
+		},
+		Routes: routes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsbus: embedded NATS server: %w", err)
+	}
+	s.SetLoggerV2(serverLog{o.Logger}, false, false, false)
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		s.Shutdown()
+		return nil, fmt.Errorf("natsbus: embedded NATS server not ready after 10s (cluster address %s)", o.ClusterListen)
+	}
+	return s, nil
+}
+
+// serverLog passes the embedded server's notices, warnings and errors to a
+// slog.Logger.
+type serverLog struct{ log *slog.Logger }
+
+func (l serverLog) Noticef(format string, v ...any) {
+	l.log.Debug("nats: " + fmt.Sprintf(format, v...))
+}
+func (l serverLog) Warnf(format string, v ...any)  { l.log.Warn("nats: " + fmt.Sprintf(format, v...)) }
+func (l serverLog) Fatalf(format string, v ...any) { l.log.Error("nats: " + fmt.Sprintf(format, v...)) }
+func (l serverLog) Errorf(format string, v ...any) { l.log.Error("nats: " + fmt.Sprintf(format, v...)) }
+func (l serverLog) Debugf(string, ...any)          {}
+func (l serverLog) Tracef(string, ...any)          {}
