@@ -79,8 +79,8 @@ func getAll(t *testing.T, p *person, files []testFile) {
 }
 
 // TestShareLink opens a share link, http://HOST:PORT/#DIGEST, in a fresh
-// browser context, and pastes one into the get input in another: both start
-// the download.
+// browser context, and types the query form, http://HOST:PORT/?d=DIGEST,
+// into the get input in another: both start the download.
 func TestShareLink(t *testing.T) {
 	e := newEnv(t)
 	f := makeFile(t, t.TempDir(), "linked.bin", 3<<20)
@@ -95,7 +95,7 @@ func TestShareLink(t *testing.T) {
 	})
 	t.Run("paste", func(t *testing.T) {
 		erin := e.newPerson(t, "erin", "/")
-		erin.get(t, link, f.digest, f.size)
+		erin.get(t, e.base+"/?d="+f.digest, f.digest, f.size)
 		checkSaved(t, "erin", f, erin.save(t, f.digest, f.size))
 	})
 }

@@ -142,9 +142,10 @@ function wire() {
   wireName();
 }
 
+// fromHash starts the download a share link names: the page opened (or
+// its fragment changed) as HOST/#DIGEST or HOST/?d=DIGEST.
 function fromHash() {
-  const d = location.hash.slice(1);
-  if (d) get(d);
+  if (location.hash.length > 1 || /[?&]d=/.test(location.search)) get(location.href);
 }
 
 // wireDrop makes the whole window a drop target. Every dragover and drop
@@ -191,7 +192,10 @@ function onPaste(e) {
   const t = e.target;
   if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
   const text = (data.getData("text/plain") || "").trim();
-  if (/^[0-9a-f]{64}$/i.test(text) || /#[0-9a-f]{64}\b|[?&]d=[0-9a-f]{64}\b/i.test(text)) {
+  // The peer's parser decides; before it is ready, anything holding 64
+  // hex characters waits for it.
+  const ok = ready ? tabswarm.parseLink(text) !== null : /[0-9a-f]{64}/i.test(text);
+  if (ok) {
     e.preventDefault();
     get(text);
   }

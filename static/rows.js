@@ -16,8 +16,10 @@ function peerName(id) {
 // the tracker's URLs, since "localhost" means nothing to a phone.
 let shareOrigin = location.origin;
 
+// shareLink is the peer's own share link for digest (tabswarm.link), so
+// the page, the CLI and every parser agree on its form.
 function shareLink(digest) {
-  return shareOrigin + "/#" + digest;
+  return tabswarm.link(digest, shareOrigin) || "";
 }
 
 const template = document.createElement("template");

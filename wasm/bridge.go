@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -62,7 +61,17 @@ func (b *bridge) export() js.Value {
 	})
 	fn("manifest", func(args []js.Value) any { return b.manifest(arg(args, 0).String()) })
 	fn("stats", func(args []js.Value) any { return b.stats() })
+	fn("link", func(args []js.Value) any { return link(jsString(arg(args, 0)), jsString(arg(args, 1))) })
+	fn("parseLink", func(args []js.Value) any { return parseLink(jsString(arg(args, 0))) })
 	return api
+}
+
+// jsString is v if it is a string, else "".
+func jsString(v js.Value) string {
+	if v.Type() != js.TypeString {
+		return ""
+	}
+	return v.String()
 }
 
 func arg(args []js.Value, i int) js.Value {
@@ -144,22 +153,32 @@ func (b *bridge) share(file js.Value) (any, error) {
 	return m.Digest.String(), nil
 }
 
-// parseTarget finds the digest in what a person pasted: the digest itself,
-// or a share link carrying it after # or in ?d=.
-func parseTarget(text string) (swarm.Hash, error) {
-	text = strings.TrimSpace(text)
-	if u, err := url.Parse(text); err == nil && (u.Fragment != "" || u.Query().Get("d") != "") {
-		if u.Fragment != "" {
-			text = u.Fragment
-		} else {
-			text = u.Query().Get("d")
-		}
+// link returns d's share link at origin (the page's own when empty), or
+// null for a malformed digest.
+func link(digest, origin string) any {
+	d, err := swarm.ParseDigest(digest)
+	if err != nil {
+		return js.Null()
 	}
-	return swarm.ParseDigest(text)
+	if origin == "" {
+		origin = js.Global().Get("location").Get("origin").String()
+	}
+	return swarm.ShareLink(origin, d)
+}
+
+// parseLink returns the digest in text, a digest or share link
+// (swarm.ParseLink), or null when there is none.
+func parseLink(text string) any {
+	l, err := swarm.ParseLink(text)
+	if err != nil {
+		return js.Null()
+	}
+	return l.Digest.String()
 }
 
 func (b *bridge) get(text string) (any, error) {
-	d, err := parseTarget(text)
+	l, err := swarm.ParseLink(text)
+	d := l.Digest
 	if err != nil {
 		b.fail(b.row(swarm.FileStats{Name: strings.TrimSpace(text)}), err)
 		return nil, errors.New(errorText(err))

@@ -41,21 +41,6 @@ func TestUnreadableFileErrorIsClear(t *testing.T) {
 	}
 }
 
-func TestParseTarget(t *testing.T) {
-	d := strings.Repeat("ab", 32)
-	for _, in := range []string{d, " " + strings.ToUpper(d) + "\n", "http://192.168.1.5:8080/#" + d, "http://h/?d=" + d} {
-		got, err := parseTarget(in)
-		if err != nil || got.String() != d {
-			t.Errorf("parseTarget(%q) = %v, %v", in, got, err)
-		}
-	}
-	for _, in := range []string{"", "abc", "http://h/#xyz", strings.Repeat("g", 64)} {
-		if _, err := parseTarget(in); !errors.Is(err, swarm.ErrBadDigest) {
-			t.Errorf("parseTarget(%q): err = %v, want ErrBadDigest", in, err)
-		}
-	}
-}
-
 func TestErrorTexts(t *testing.T) {
 	for err, want := range map[error]string{
 		swarm.ErrNoPeers:     "No peer has this file",

@@ -11,6 +11,8 @@
 //	manifest(digest) string: the .p2t manifest (JSON)
 //	remove(digest)   Promise: stop sharing and delete the chunks
 //	stats()          string: JSON snapshot of this tab and its files
+//	link(digest, [origin]) string: the share link (origin/#digest), or null
+//	parseLink(text)  string: the digest in a digest or share link, or null
 //
 // Caveats of js/wasm: Go's memory only grows, and wasm32 stops at 4 GiB,
 // so a file is never held whole; chunks pass through one at a time. Every

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,22 +136,13 @@ type source struct {
 	tracker    string            // from a share link
 }
 
-// parseSource reads a digest, a share link (http://host:port/#DIGEST, whose
-// origin is the tracker) or the path of a .p2t manifest file.
+// parseSource reads a digest or a share link (swarm.ParseLink: a link's
+// origin is the tracker), or else the path of a .p2t manifest file.
 func parseSource(arg string) (source, error) {
-	if d, err := swarm.ParseDigest(arg); err == nil {
-		return source{digest: d}, nil
-	}
-	if strings.Contains(arg, "://") {
-		u, err := url.Parse(arg)
-		if err != nil {
-			return source{}, fmt.Errorf("bad share link %q: %v", arg, err)
-		}
-		d, err := swarm.ParseDigest(u.Fragment)
-		if err != nil {
-			return source{}, fmt.Errorf("share link %q does not end in #DIGEST", arg)
-		}
-		return source{digest: d, tracker: u.Scheme + "://" + u.Host}, nil
+	if l, err := swarm.ParseLink(arg); err == nil {
+		return source{digest: l.Digest, tracker: l.Origin}, nil
+	} else if strings.Contains(arg, "://") {
+		return source{}, err
 	}
 	f, err := os.Open(arg)
 	if err != nil {

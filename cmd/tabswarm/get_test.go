@@ -266,8 +266,10 @@ func TestParseSource(t *testing.T) {
 	if s, err := parseSource(strings.ToUpper(d)); err != nil || s.digest.String() != d || s.tracker != "" {
 		t.Errorf("digest: %+v, %v", s, err)
 	}
-	if s, err := parseSource("http://10.0.0.2:8080/#" + d); err != nil || s.digest.String() != d || s.tracker != "http://10.0.0.2:8080" {
-		t.Errorf("link: %+v, %v", s, err)
+	for _, link := range []string{"http://10.0.0.2:8080/#" + d, "http://10.0.0.2:8080/?d=" + d, "http://10.0.0.2:8080/api/files/" + d + ".p2t"} {
+		if s, err := parseSource(link); err != nil || s.digest.String() != d || s.tracker != "http://10.0.0.2:8080" {
+			t.Errorf("link %s: %+v, %v", link, s, err)
+		}
 	}
 	m := swarm.NewManifest("a", "", 1, []swarm.Hash{swarm.HashChunk([]byte{1})})
 	raw, _ := json.Marshal(m)

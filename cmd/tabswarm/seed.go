@@ -130,7 +130,7 @@ type trackerAddr struct {
 }
 
 // link returns the share link of digest d: the page with the digest after #.
-func (t trackerAddr) link(d swarm.Hash) string { return t.page + "#" + d.String() }
+func (t trackerAddr) link(d swarm.Hash) string { return swarm.ShareLink(t.page, d) }
 
 // parseTracker accepts http(s)://host:port, ws(s)://host:port[/ws], or a
 // bare host:port (taken as http), and derives both URLs. The page always
