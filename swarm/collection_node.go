@@ -16,7 +16,7 @@ type CollectionStats struct {
 	Digest string  `json:"digest"`
 	Name   string  `json:"name"`
 	Size   int64   `json:"size"`
-	State  State   `json:"state"` // downloading until every file is seeding; error when one fails
+	State  State   `json:"state"` // downloading until every file is seeding; stalled while no peer has one; error when one fails
 	Error  string  `json:"error,omitempty"`
 	Files  []Entry `json:"files"`
 }
@@ -74,7 +74,7 @@ func (n *Node) follow(ctx context.Context, col *collection) {
 		if n.file(e.Digest) != nil {
 			continue
 		}
-		m, err := n.fetchMember(ctx, e.Digest)
+		m, err := n.fetchMember(ctx, e.Digest, func() { col.set(StateStalled, e.Path+": no peer has this file yet; asking again") })
 		if err == nil && m.Size != e.Size {
 			err = fmt.Errorf("%w: %s is %d bytes, the collection says %d", ErrBadManifest, e.Path, m.Size, e.Size)
 		}
@@ -106,13 +106,14 @@ func (n *Node) follow(ctx context.Context, col *collection) {
 
 // fetchMember joins the swarm of d, asking the tracker again while no peer
 // holds it yet (the collection's holder may announce its files after the
-// collection), until ctx ends.
-func (n *Node) fetchMember(ctx context.Context, d Hash) (*Manifest, error) {
+// collection), until ctx ends; waiting is called each time no peer has it.
+func (n *Node) fetchMember(ctx context.Context, d Hash, waiting func()) (*Manifest, error) {
 	for {
 		m, err := n.Get(ctx, d)
 		if err == nil || !errors.Is(err, ErrNoPeers) {
 			return m, err
 		}
+		waiting()
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()

@@ -99,3 +99,26 @@ func holds(t *testing.T, wsURL string, d swarm.Hash, peer string) bool {
 	}
 	return false
 }
+
+// TestCollectionStalled: a collection (from a .p2t) with a file no peer
+// holds says so instead of waiting silently.
+func TestCollectionStalled(t *testing.T) {
+	url := startTracker(t)
+	c, err := swarm.NewCollection("lost", []swarm.Entry{{Path: "gone.bin", Digest: swarm.Hash{9}, Size: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, url, new(swarm.MemLibrary))
+	if err := n.AddCollection(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	var s swarm.CollectionStats
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s, _ = n.Collection(c.Digest); s.State == swarm.StateStalled {
+			break
+		}
+	}
+	if s.State != swarm.StateStalled || !strings.Contains(s.Error, "gone.bin") {
+		t.Errorf("collection %+v, want stalled naming gone.bin", s)
+	}
+}

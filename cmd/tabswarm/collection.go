@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"tabswarm/swarm"
 	"tabswarm/swarm/filestore"
@@ -136,31 +135,24 @@ func (l *downloads) planCollection(c *swarm.Collection, root string) (copies []s
 // followCollection shows c's download until every file is complete, moves
 // each into place, writes the duplicates, and returns the folder.
 func followCollection(ctx context.Context, node *swarm.Node, lib *downloads, c *swarm.Collection, root string, copies []swarm.Entry, p *progress) (string, error) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	state, msg, err := watch(ctx, p, func() (status, string, error) {
 		cs, ok := node.Collection(c.Digest)
 		if !ok {
-			return "", fmt.Errorf("collection %s: %w", c.Digest, swarm.ErrNotFound)
+			return status{}, "", fmt.Errorf("collection %s: %w", c.Digest, swarm.ErrNotFound)
 		}
 		st := collectionStatus(node, c)
 		st.state = cs.State
-		p.update(time.Now(), st)
-		switch cs.State {
-		case swarm.StateError:
-			p.end()
-			return "", lib.failure(cs.Error)
-		case swarm.StateSeeding:
-			p.end()
-			return root, finishCollection(ctx, lib, c, root, copies)
-		}
-		select {
-		case <-ctx.Done():
-			p.end()
-			return "", fmt.Errorf("%w; run the same command again to resume", errInterrupted)
-		case <-tick.C:
-		}
+		return st, cs.Error, nil
+	})
+	switch {
+	case errors.Is(err, errInterrupted):
+		return "", fmt.Errorf("%w; run the same command again to resume", err)
+	case err != nil:
+		return "", err
+	case state == swarm.StateError:
+		return "", lib.failure(msg)
 	}
+	return root, finishCollection(ctx, lib, c, root, copies)
 }
 
 // collectionStatus sums the status of c's files, each distinct file once.

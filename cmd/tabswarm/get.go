@@ -195,26 +195,45 @@ func lookup(ctx context.Context, node *swarm.Node, d swarm.Hash, stderr io.Write
 // follow shows m's download until it is complete, then moves it into place
 // and returns its path.
 func follow(ctx context.Context, node *swarm.Node, lib *downloads, m *swarm.Manifest, p *progress) (string, error) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	var last swarm.FileStats
+	state, msg, err := watch(ctx, p, func() (status, string, error) {
 		s, ok := node.File(m.Digest)
 		if !ok {
-			return "", fmt.Errorf("%s: %w", m.Digest, swarm.ErrNotFound)
+			return status{}, "", fmt.Errorf("%s: %w", m.Digest, swarm.ErrNotFound)
 		}
-		p.update(time.Now(), fileStatus(m, s))
-		switch s.State {
-		case swarm.StateSeeding:
-			p.end()
-			return lib.Finish(m.Digest)
-		case swarm.StateError:
-			p.end()
-			return "", lib.failure(s.Error)
+		last = s
+		return fileStatus(m, s), s.Error, nil
+	})
+	switch {
+	case errors.Is(err, errInterrupted):
+		return "", fmt.Errorf("%w with %d of %d chunks saved; run the same command again to resume", err, last.Have, last.Chunks)
+	case err != nil:
+		return "", err
+	case state == swarm.StateError:
+		return "", lib.failure(msg)
+	}
+	return lib.Finish(m.Digest)
+}
+
+// watch shows the status look returns, every 250 ms, until its state is
+// seeding or error, and returns that state with look's error message. A
+// done ctx gives errInterrupted.
+func watch(ctx context.Context, p *progress, look func() (status, string, error)) (swarm.State, string, error) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	defer p.end()
+	for {
+		st, msg, err := look()
+		if err != nil {
+			return "", "", err
+		}
+		p.update(time.Now(), st)
+		if st.state == swarm.StateSeeding || st.state == swarm.StateError {
+			return st.state, msg, nil
 		}
 		select {
 		case <-ctx.Done():
-			p.end()
-			return "", fmt.Errorf("%w with %d of %d chunks saved; run the same command again to resume", errInterrupted, s.Have, s.Chunks)
+			return "", "", errInterrupted
 		case <-tick.C:
 		}
 	}
