@@ -133,6 +133,13 @@ type SignalKind string
 // MaxSessionLen bounds a Signal's Session.
 const MaxSessionLen = 64
 
+// MaxSDPBytes bounds a Signal's SDP; the tracker refuses a longer one with
+// CodeTooLarge. A data-channel offer from pion with four host candidates is
+// about 900 bytes, each further candidate about 100 to 150 (Chromium's,
+// with mDNS names and network costs, are the longest): 32 KiB holds some
+// two hundred candidates.
+const MaxSDPBytes = 32 << 10
+
 // The signal kinds. Candidates travel inside the SDP (ICE gathering finishes
 // before an offer or answer is sent), which sidesteps pion's js/wasm
 // candidate encoding (pion/webrtc issue 2121).

@@ -128,6 +128,7 @@ func TestParseDigest(t *testing.T) {
 func FuzzParseManifest(f *testing.F) {
 	raw, _ := json.Marshal(testManifest(MinChunkSize + 1))
 	f.Add(raw)
+	f.Add(pastLargest())
 	f.Add([]byte(`{"version":1}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := ParseManifest(b, Hash{})

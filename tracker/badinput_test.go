@@ -199,23 +199,24 @@ func TestOversizedFrame(t *testing.T) {
 
 // TestSlowConsumer floods a peer that never reads: the tracker drops it
 // while staying responsive to everyone else.
+// A peer that asks and does not read its answers is disconnected; its
+// swarms go on without it.
 func TestSlowConsumer(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0", Options{SendQueue: 4, WriteTimeout: 300 * time.Millisecond, MessageRate: 1000, MessageBurst: 1000})
 	f := newFile(t, 1<<20)
-	victim, sender, bystander := s.dial(t), s.dial(t), s.dial(t)
+	big := newFile(t, 64<<30) // a 270 KB manifest in every reply
+	victim, seed, bystander := s.dial(t), s.dial(t), s.dial(t)
+	seed.mustOK(f.announce(1, 0, true))
+	seed.mustOK(big.announce(2, 0, true))
 	victim.mustOK(f.announce(1, 0, true))
-	sender.mustOK(f.announce(1, 0, true))
-	// From here on the victim reads nothing.
-
-	sdp := strings.Repeat("x", 1<<20)
+	// From here on the victim asks and reads nothing.
 	gone := func() bool { return s.reg.peer(victim.id) == nil }
-	for i := 0; i < 200 && !gone(); i++ {
-		sender.send(signaling.Message{Type: signaling.TypeSignal, To: victim.id, Digest: f.digest(), Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: fmt.Sprint(i), SDP: sdp}})
-		// Drain the sender's own unknown_peer errors once the victim is gone.
+	for i := 0; i < 400 && !gone(); i++ {
+		victim.send(signaling.Message{Type: signaling.TypeQuery, ID: uint64(i + 2), Digest: big.digest()})
 		if i%10 == 0 {
 			start := time.Now()
 			r := bystander.request(signaling.Message{Type: signaling.TypeQuery, ID: uint64(i + 1), Digest: f.digest()})
-			if r.Type != signaling.TypePeers && r.Type != signaling.TypeError {
+			if r.Type != signaling.TypePeers {
 				t.Fatalf("bystander got %+v", r)
 			}
 			if d := time.Since(start); d > 5*time.Second {
@@ -224,8 +225,8 @@ func TestSlowConsumer(t *testing.T) {
 		}
 	}
 	eventually(t, "the slow peer to be dropped", gone)
-	if status, fi := s.apiFile(t, f.digest()); status != http.StatusOK || !slices.Equal(peerIDs(fi.Peers), []string{sender.id}) {
-		t.Errorf("the dropped peer's swarm: %d %+v, want only the sender", status, fi.Peers)
+	if status, fi := s.apiFile(t, f.digest()); status != http.StatusOK || !slices.Equal(peerIDs(fi.Peers), []string{seed.id}) {
+		t.Errorf("the dropped peer's swarm: %d %+v, want only the seed", status, fi.Peers)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

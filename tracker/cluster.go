@@ -58,11 +58,12 @@ func (n busNode) ServeRelay(req []byte) []byte {
 	if err != nil {
 		return mustMarshal(relayReply{Error: errorf(signaling.CodeBadDigest, "%v", err)})
 	}
-	q, e := n.t.reg.deliver(m.From, m.To, d, m.Signal)
+	out := mustMarshal(m)
+	q, e := n.t.reg.deliver(m.From, m.To, d, m.Signal, len(out))
 	if e != nil {
 		return mustMarshal(relayReply{Error: e})
 	}
-	q.send(m)
+	q.relay(out)
 	return mustMarshal(relayReply{})
 }
 

@@ -39,9 +39,15 @@ func FuzzHandleMessage(f *testing.F) {
 		`{"type":"announce","id":10,"digest":"` + d + `","have":1,"uploaded":100,"downloaded":-1}`,
 		`{"type":"welcome","id":6}`,
 		`not json`,
+		// An SDP one byte over the cap.
+		`{"type":"signal","id":11,"to":"other","digest":"` + d + `","signal":{"kind":"offer","session":"u","sdp":"` + strings.Repeat("x", signaling.MaxSDPBytes+1) + `"}}`,
 	} {
 		f.Add([]byte(seed))
 	}
+	// A manifest past the largest file: 65,590 chunks, consistent.
+	const n = swarm.MaxChunks + 54
+	big := swarm.NewManifest("big", "", n*swarm.MaxChunkSize, make([]swarm.Hash, n))
+	f.Add([]byte(`{"type":"announce","id":12,"digest":"` + big.Digest.String() + `","manifest":` + string(mustMarshal(big)) + `,"complete":true}`))
 	// One Tracker, a fresh table per input: New is too slow to run per
 	// input.
 	tr := New(Options{App: fstest.MapFS{}, MessageRate: 1e9, MessageBurst: 1e9})
@@ -65,7 +71,7 @@ func FuzzHandleMessage(f *testing.F) {
 		if _, _, _, e := tr.reg.query(fuzzManifest.Digest, p, 10); e != nil {
 			t.Fatal(e)
 		}
-		if _, e := tr.reg.relay(other, p.id, fuzzManifest.Digest, &signaling.Signal{Kind: signaling.SignalOffer, Session: "s"}); e != nil {
+		if _, e := tr.reg.relay(other, p.id, fuzzManifest.Digest, &signaling.Signal{Kind: signaling.SignalOffer, Session: "s"}, 0); e != nil {
 			t.Fatal(e)
 		}
 

@@ -181,6 +181,8 @@ func (t *Tracker) signal(p *peer, m signaling.Message) *signaling.Error {
 		return errorf(signaling.CodeBadMessage, "a peer cannot signal itself")
 	case m.Signal.Session == "" || len(m.Signal.Session) > signaling.MaxSessionLen:
 		return errorf(signaling.CodeBadMessage, "a signal needs a session of 1 to %d bytes", signaling.MaxSessionLen)
+	case len(m.Signal.SDP) > signaling.MaxSDPBytes:
+		return errorf(signaling.CodeTooLarge, "an SDP may hold at most %d bytes", signaling.MaxSDPBytes)
 	}
 	switch m.Signal.Kind {
 	case signaling.SignalOffer, signaling.SignalAnswer, signaling.SignalClose:
@@ -198,11 +200,12 @@ func (t *Tracker) signal(p *peer, m signaling.Message) *signaling.Error {
 			return e
 		}
 	} else {
-		q, e := t.reg.relay(p, m.To, d, m.Signal)
+		out := mustMarshal(m)
+		q, e := t.reg.relay(p, m.To, d, m.Signal, len(out))
 		if e != nil {
 			return e
 		}
-		q.send(m)
+		q.relay(out)
 	}
 	t.metrics.byKind[m.Signal.Kind].Inc()
 	p.reply(id, signaling.Message{Type: signaling.TypeOK})

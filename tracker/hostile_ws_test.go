@@ -3,6 +3,8 @@ package tracker
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,5 +139,54 @@ func TestHalfSentFrames(t *testing.T) {
 		if _, err := a.tryRecv(15 * time.Second); err == nil || errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("half-sent frame %d: %v, want the connection closed", i, err)
 		}
+	}
+}
+
+// A peer flooding another with signals is refused once the addressee's
+// share of relayed frames is full, and closed for it; the addressee, which
+// read nothing meanwhile, stays, reads what waited and is answered.
+func TestRelayChargesSender(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{MessageRate: 1000, MessageBurst: 1000})
+	f := newFile(t, 1<<20)
+	victim, sender := s.dial(t), s.dial(t)
+	victim.mustOK(f.announce(1, 0, true))
+	if r := sender.request(signaling.Message{Type: signaling.TypeQuery, ID: 1, Digest: f.digest()}); r.Type != signaling.TypePeers {
+		t.Fatalf("query: %+v", r)
+	}
+	// From here on the victim reads nothing for a while.
+	offer := func(i int, sdp string) signaling.Message {
+		return signaling.Message{Type: signaling.TypeSignal, ID: uint64(i), To: victim.id, Digest: f.digest(),
+			Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: fmt.Sprint(i), SDP: sdp}}
+	}
+	r := sender.request(offer(2, strings.Repeat("x", signaling.MaxSDPBytes+1)))
+	wantError(t, r, signaling.CodeTooLarge, 2)
+	refused, closed := 0, false
+	for i := 3; i < 400 && !closed; i++ {
+		sender.send(offer(i, strings.Repeat("x", signaling.MaxSDPBytes)))
+		r, err := sender.tryRecv(5 * time.Second)
+		switch {
+		case err != nil:
+			closed = true
+		case r.Type == signaling.TypeError:
+			wantError(t, r, signaling.CodeRateLimited, uint64(i))
+			refused++
+		}
+	}
+	if refused == 0 || !closed {
+		t.Errorf("the flooding sender got %d refusals and was closed: %t; want refusals, then a close", refused, closed)
+	}
+	if s.reg.peer(victim.id) == nil {
+		t.Fatal("the addressee was disconnected")
+	}
+	victim.send(signaling.Message{Type: signaling.TypeQuery, ID: 2, Digest: f.digest()})
+	for {
+		m := victim.recv()
+		if m.Type == signaling.TypeSignal && m.From == sender.id {
+			continue // what waited
+		}
+		if m.Type != signaling.TypePeers || m.ID != 2 {
+			t.Fatalf("victim got %+v, want the answer to its query", m)
+		}
+		break
 	}
 }

@@ -66,6 +66,15 @@ type Options struct {
 	// SendQueue bounds the messages waiting to be written to one
 	// connection; a peer that lets it fill is disconnected. Zero means 128.
 	SendQueue int
+	// SendQueueBytes bounds the bytes of those messages likewise. Zero
+	// means 16 MiB (a few replies carrying the largest manifests).
+	SendQueueBytes int
+	// RelayQueueBytes bounds the bytes of signals from other peers waiting
+	// in one connection's queue (with at most SendQueue/2 such messages).
+	// A signal that finds no room is refused to its sender with
+	// rate_limited, a strike against the sender; the addressee is not
+	// charged. Zero means 256 KiB.
+	RelayQueueBytes int
 	// WriteTimeout bounds writing one frame; a peer slower than that is
 	// disconnected. It also bounds each stall of an HTTP response: a
 	// client that takes nothing of it for that long is cut. Zero means 10s.
@@ -162,6 +171,8 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.MessageRate, 50)
 	setDefault(&o.MessageBurst, 200)
 	setDefault(&o.SendQueue, 128)
+	setDefault(&o.SendQueueBytes, 16<<20)
+	setDefault(&o.RelayQueueBytes, 256<<10)
 	setDefault(&o.WriteTimeout, 10*time.Second)
 	setDefault(&o.PingInterval, 30*time.Second)
 	setDefault(&o.MaxConnsPerIP, 64)

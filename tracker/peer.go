@@ -40,6 +40,9 @@ type peer struct {
 	mu        sync.Mutex     // guards the send queue
 	queue     []frame        // frames waiting to be written: queue[head:]
 	head      int            // where the waiting frames start
+	queued    int            // bytes of the waiting frames
+	relayed   int            // bytes of the waiting relayed frames, reserved ones included
+	relays    int            // waiting relayed frames, reserved ones included
 	writing   bool           // a writer goroutine is draining the queue
 	failed    bool           // a write failed: the stream may end mid-frame
 	idleSince time.Time      // when the queue was last drained
@@ -57,9 +60,10 @@ type peer struct {
 // nil) is the last one: the writer stops after it and the connection closes
 // with that status.
 type frame struct {
-	data  []byte
-	close *closeFrame
-	ping  bool
+	data    []byte
+	close   *closeFrame
+	ping    bool
+	relayed bool // from another peer, its room reserved with reserveRelay
 }
 
 // keptQueue is the send queue capacity a drained queue keeps; a larger
@@ -137,10 +141,11 @@ func (p *peer) enqueueLocked(f frame) {
 	switch {
 	case p.ctx.Err() != nil:
 		return
-	case len(p.queue)-p.head >= p.opts.SendQueue:
+	case len(p.queue)-p.head >= p.opts.SendQueue || p.queued+len(f.data) > p.opts.SendQueueBytes:
 		p.cancel(errSlowPeer)
 		return
 	}
+	p.queued += len(f.data)
 	if p.head > 0 && len(p.queue) == cap(p.queue) { // reuse the written prefix
 		n := copy(p.queue, p.queue[p.head:])
 		clear(p.queue[n:])
@@ -213,7 +218,7 @@ func (p *peer) next() (frame, bool) {
 		p.conn.SetWriteDeadline(time.Time{})
 		p.writing = false
 		p.idleSince = time.Now()
-		p.queue, p.head = p.queue[:0], 0
+		p.queue, p.head, p.queued = p.queue[:0], 0, 0
 		if cap(p.queue) > keptQueue {
 			p.queue = nil
 		}
@@ -222,8 +227,33 @@ func (p *peer) next() (frame, bool) {
 	f := p.queue[p.head]
 	p.queue[p.head] = frame{}
 	p.head++
+	p.queued -= len(f.data)
+	if f.relayed {
+		p.relayed -= len(f.data)
+		p.relays--
+	}
 	return f, true
 }
+
+// reserveRelay reserves room for a relayed frame of n bytes in p's queue
+// and reports whether there was some. Relayed frames may take at most half
+// of the queue's frames and Options.RelayQueueBytes of its bytes: a sender
+// that finds no room is refused (it is the one charged), and what is left
+// keeps room for the tracker's own replies to p. A reserved frame is sent
+// with relay.
+func (p *peer) reserveRelay(n int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.relays >= p.opts.SendQueue/2 || p.relayed+n > p.opts.RelayQueueBytes {
+		return false
+	}
+	p.relays++
+	p.relayed += n
+	return true
+}
+
+// relay queues data, a relayed frame whose room reserveRelay reserved.
+func (p *peer) relay(data []byte) { p.enqueue(frame{data: data, relayed: true}) }
 
 // write writes one frame within the write timeout; after a final frame it
 // returns the frame's closeFrame.

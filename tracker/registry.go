@@ -362,11 +362,12 @@ func (r *registry) manifest(d swarm.Hash) json.RawMessage {
 	return nil
 }
 
-// relay checks that from may send sig about d to its peer to and returns
-// that peer, updating the pending offers; an error changes nothing. The
-// caller has checked the message's shape. It is checkSend, deliver and
+// relay checks that from may send sig about d, in a frame of size bytes, to
+// its peer to and returns that peer, with room reserved in its queue
+// (reserveRelay), updating the pending offers; an error changes nothing.
+// The caller has checked the message's shape. It is checkSend, deliver and
 // sent in one critical section.
-func (r *registry) relay(from *peer, to string, d swarm.Hash, sig *signaling.Signal) (*peer, *signaling.Error) {
+func (r *registry) relay(from *peer, to string, d swarm.Hash, sig *signaling.Signal, size int) (*peer, *signaling.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.peers[to] == nil {
@@ -375,11 +376,11 @@ func (r *registry) relay(from *peer, to string, d swarm.Hash, sig *signaling.Sig
 	if e := r.checkFromLocked(from, to, d, sig); e != nil {
 		return nil, e
 	}
-	q, e := r.deliverLocked(from.id, to, d, sig)
-	if e != nil {
+	if e := r.checkOffersLocked(from, to, sig); e != nil {
 		return nil, e
 	}
-	if e := r.checkOffersLocked(from, to, sig); e != nil {
+	q, e := r.deliverLocked(from.id, to, d, sig, size)
+	if e != nil {
 		return nil, e
 	}
 	r.sentLocked(from, to, d, sig)
@@ -409,11 +410,13 @@ func (r *registry) sent(from *peer, to string, d swarm.Hash, sig *signaling.Sign
 // deliver checks the receiver's side of a relay from a peer on another
 // node and returns the receiving peer: it is connected, an answer answers
 // its offer (which ends), an offer or close finds it in d's swarm (a close
-// ends its offer to from). An error changes nothing.
-func (r *registry) deliver(from, to string, d swarm.Hash, sig *signaling.Signal) (*peer, *signaling.Error) {
+// ends its offer to from), and its queue has room for a relayed frame of
+// size bytes, which is reserved (see peer.reserveRelay). An error changes
+// nothing.
+func (r *registry) deliver(from, to string, d swarm.Hash, sig *signaling.Signal, size int) (*peer, *signaling.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.deliverLocked(from, to, d, sig)
+	return r.deliverLocked(from, to, d, sig, size)
 }
 
 func unknownPeer(id string) *signaling.Error {
@@ -434,25 +437,24 @@ func (r *registry) checkFromLocked(from *peer, to string, d swarm.Hash, sig *sig
 	return nil
 }
 
-func (r *registry) deliverLocked(from, to string, d swarm.Hash, sig *signaling.Signal) (*peer, *signaling.Error) {
+func (r *registry) deliverLocked(from, to string, d swarm.Hash, sig *signaling.Signal, size int) (*peer, *signaling.Error) {
 	q := r.peers[to]
 	if q == nil {
 		return nil, unknownPeer(to)
 	}
 	k := offerKey{to: from, session: sig.Session}
-	switch sig.Kind {
-	case signaling.SignalAnswer:
+	if sig.Kind == signaling.SignalAnswer {
 		o, ok := q.offers[k]
 		if !ok || o.digest != d || !r.now().Before(o.expires) {
 			return nil, errorf(signaling.CodeNoOffer, "peer %q has no open offer to you for session %q of %s", to, sig.Session, d)
 		}
-		delete(q.offers, k)
-		return q, nil
-	}
-	if _, in := q.swarms[d]; !in {
+	} else if _, in := q.swarms[d]; !in {
 		return nil, notInSwarm(to, d)
 	}
-	if sig.Kind == signaling.SignalClose {
+	if !q.reserveRelay(size) {
+		return nil, errorf(signaling.CodeRateLimited, "peer %q has too many signals waiting to be read; try again later", to)
+	}
+	if sig.Kind != signaling.SignalOffer {
 		delete(q.offers, k)
 	}
 	return q, nil
