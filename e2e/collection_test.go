@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,8 +28,7 @@ func TestCollection(t *testing.T) {
 	var entries []swarm.Entry
 	var paths []string
 	for _, f := range files {
-		d, _ := swarm.ParseDigest(f.digest)
-		entries = append(entries, swarm.Entry{Path: f.name, Digest: d, Size: f.size})
+		entries = append(entries, swarm.Entry{Path: f.name, Digest: mustDigest(t, f.digest), Size: f.size})
 		abs, _ := filepath.Abs(f.path)
 		paths = append(paths, abs)
 	}
@@ -44,22 +44,48 @@ func TestCollection(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(selShareInput), paths)); err != nil {
 		t.Fatalf("alice: pick three files: %v", err)
 	}
-	alice.waitCollection(t, digest, time.Minute)
+	alice.waitCollection(t, digest, 3, time.Minute)
+
+	// A folder chosen in the folder picker is one collection named after
+	// it, its files keeping their paths under it.
+	folder := filepath.Join(t.TempDir(), "trip")
+	os.MkdirAll(filepath.Join(folder, "day1"), 0o755)
+	inFolder := []testFile{makeFile(t, folder, "notes.txt", 10), makeFile(t, filepath.Join(folder, "day1"), "b.bin", 2000)}
+	trip, err := swarm.NewCollection("trip", []swarm.Entry{
+		{Path: "notes.txt", Digest: mustDigest(t, inFolder[0].digest), Size: 10},
+		{Path: "day1/b.bin", Digest: mustDigest(t, inFolder[1].digest), Size: 2000},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`[data-testid=folder-input]`), []string{folder})); err != nil {
+		t.Fatalf("alice: choose a folder: %v", err)
+	}
+	alice.waitCollection(t, trip.Digest.String(), 2, time.Minute)
 
 	bob := e.newPerson(t, "bob", "/")
 	bob.pressGet(t, digest)
-	bob.waitCollection(t, digest, 2*time.Minute)
+	bob.waitCollection(t, digest, 3, 2*time.Minute)
 	for _, f := range files {
 		checkSaved(t, "bob", f, bob.save(t, f.digest, f.size))
 	}
 
 	bob.reload(t)
-	bob.waitCollection(t, digest, time.Minute)
+	bob.waitCollection(t, digest, 3, time.Minute)
+}
+
+func mustDigest(t *testing.T, s string) swarm.Hash {
+	t.Helper()
+	d, err := swarm.ParseDigest(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // waitCollection waits until p's page shows collection digest seeding, with
-// its three file rows inside; the page's digest must be the native one.
-func (p *person) waitCollection(tb testing.TB, digest string, timeout time.Duration) {
+// its n file rows inside; the page's digest must be the native one.
+func (p *person) waitCollection(tb testing.TB, digest string, n int, timeout time.Duration) {
 	tb.Helper()
 	js := fmt.Sprintf(`(() => {
 		const c = document.querySelector('[data-testid=collection][data-digest="%s"]');
@@ -70,9 +96,9 @@ func (p *person) waitCollection(tb testing.TB, digest string, timeout time.Durat
 	err := poll(p.ctx, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
 		s, err := evalJS[string](ctx, js)
 		last = s
-		return s == "seeding:3", err
+		return s == fmt.Sprintf("seeding:%d", n), err
 	})
 	if err != nil {
-		tb.Fatalf("%s: collection %s shows %q, want seeding with 3 files: %v\n%s", p.name, digest, last, err, p.dump())
+		tb.Fatalf("%s: collection %s shows %q, want seeding with %d files: %v\n%s", p.name, digest, last, n, err, p.dump())
 	}
 }
