@@ -57,11 +57,7 @@ func nativeDigest(data []byte) swarm.Hash {
 func chunkHashes(data []byte) (int64, []swarm.Hash) {
 	size := int64(len(data))
 	cs := swarm.ChunkSize(size)
-	var chunks []swarm.Hash
-	for off := int64(0); off < size; off += cs {
-		chunks = append(chunks, swarm.HashChunk(data[off:min(off+cs, size)]))
-	}
-	return cs, chunks
+	return cs, swarm.HashRun(nil, data, cs)
 }
 
 // checkSaved compares the saved file at path with f: name, size and SHA-256.

@@ -35,12 +35,7 @@ func (e *env) startLiar(tb testing.TB, f testFile) *swarm.Node {
 	}
 	lib := new(swarmtest.LyingLibrary)
 	ctx, cancel := context.WithCancel(context.Background())
-	cs := swarm.ChunkSize(f.size)
-	var hashes []swarm.Hash
-	for off := int64(0); off < f.size; off += cs {
-		hashes = append(hashes, swarm.HashChunk(data[off:min(off+cs, f.size)]))
-	}
-	m := swarm.NewManifest(f.name, "application/octet-stream", f.size, hashes)
+	m := swarm.NewManifest(f.name, "application/octet-stream", f.size, swarm.HashRun(nil, data, swarm.ChunkSize(f.size)))
 	if m.Digest.String() != f.digest {
 		tb.Fatalf("liar's manifest has digest %s, want %s", m.Digest, f.digest)
 	}
@@ -48,9 +43,9 @@ func (e *env) startLiar(tb testing.TB, f testFile) *swarm.Node {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for i := range hashes {
-		off := int64(i) * cs
-		if err := store.WriteChunk(ctx, i, data[off:min(off+cs, f.size)]); err != nil {
+	for i := range m.NumChunks() {
+		off := int64(i) * m.ChunkSize
+		if err := store.WriteChunk(ctx, i, data[off:off+int64(m.ChunkLen(i))]); err != nil {
 			tb.Fatal(err)
 		}
 	}

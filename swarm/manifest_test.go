@@ -32,12 +32,7 @@ func testManifest(size int) *Manifest {
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
-	cs := int(ChunkSize(int64(size)))
-	var hs []Hash
-	for off := 0; off < size; off += cs {
-		hs = append(hs, HashChunk(data[off:min(off+cs, size)]))
-	}
-	return NewManifest("a.txt", "text/plain", int64(size), hs)
+	return NewManifest("a.txt", "text/plain", int64(size), HashRun(nil, data, ChunkSize(int64(size))))
 }
 
 func TestDigestDependsOnContentOnly(t *testing.T) {

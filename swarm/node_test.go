@@ -50,10 +50,7 @@ func seedBytes(t testing.TB, lib swarm.Library, name string, data []byte) *swarm
 	t.Helper()
 	ctx := context.Background()
 	cs := swarm.ChunkSize(int64(len(data)))
-	var hashes []swarm.Hash
-	for off := int64(0); off < int64(len(data)); off += cs {
-		hashes = append(hashes, swarm.HashChunk(data[off:min(off+cs, int64(len(data)))]))
-	}
+	hashes := swarm.HashRun(nil, data, cs)
 	m := swarm.NewManifest(name, "application/octet-stream", int64(len(data)), hashes)
 	store, err := lib.Open(ctx, m)
 	if err != nil {

@@ -22,6 +22,8 @@ type bridge struct {
 	lib  *idbLibrary
 	log  *slog.Logger
 
+	hashers hashWorkers // the hashing workers a share runs on
+
 	mu   sync.Mutex // never held across a JS await
 	rows map[string]*swarm.FileStats
 	next int
@@ -138,7 +140,7 @@ func (b *bridge) share(file js.Value) (any, error) {
 	size := int64(file.Get("size").Float())
 	key := b.row(swarm.FileStats{Name: file.Get("name").String(), Size: size, State: swarm.StatePreparing})
 	ctx := context.Background()
-	m, err := b.lib.importFile(ctx, file, func(done int64) {
+	m, err := b.lib.importFile(ctx, file, b.hashers.shareHasher(ctx), func(done int64) {
 		b.update(key, func(s *swarm.FileStats) { s.Received = done })
 	})
 	if err == nil {

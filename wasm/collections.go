@@ -53,7 +53,7 @@ func (b *bridge) importSet(files []js.Value, name string, paths []string, key st
 	entries := make([]swarm.Entry, len(files))
 	var done int64
 	for i, f := range files {
-		m, err := b.lib.importFile(ctx, f, func(n int64) {
+		m, err := b.lib.importFile(ctx, f, b.hashers.shareHasher(ctx), func(n int64) {
 			b.update(key, func(s *swarm.FileStats) { s.Received = done + n })
 		})
 		if err == nil {

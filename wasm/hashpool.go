@@ -13,31 +13,29 @@ import (
 	"tabswarm/swarm"
 )
 
-// regionHasher hashes bytes start to end of a Blob in chunks of cs bytes.
-type regionHasher func(blob js.Value, start, end, cs int64) <-chan hashResult
+// runHasher is how a share hashes its file: hash queues the hashing of
+// bytes start to end of a Blob, a run of whole chunks of cs bytes, and
+// returns where the result will arrive; run is the bytes per job and
+// ahead the most in flight.
+type runHasher struct {
+	hash       func(blob js.Value, start, end, cs int64) <-chan hashResult
+	run, ahead int64
+}
 
-// shareHasher returns how a share hashes its file: on the library's
-// hashing workers when the page has no crypto.subtle, else on this thread.
-// It returns too the bytes to hash per job, and at most in flight: a read
-// costs the browser less the larger it is, but on this thread every byte
-// in flight is in this module's memory, which never shrinks.
-func (l *idbLibrary) shareHasher(ctx context.Context) (hash regionHasher, run, ahead int64) {
-	if pool := l.hashPool(ctx); pool != nil {
-		// Reading a File costs the browser about 3.0 CPU-seconds per 256
-		// MiB in 4 MiB reads, 2.0 in 16 MiB ones. Four runs keep two
-		// workers each hashing one while the next is read.
-		return pool.hashRegion, 16 << 20, 64 << 20
-	}
-	return func(blob js.Value, start, end, cs int64) <-chan hashResult {
+// hereHasher hashes on this thread: with crypto.subtle when the page may
+// use it, else in Go. On this thread every byte in flight is in this
+// module's memory, which never shrinks: runs are kept small.
+func hereHasher(ctx context.Context) runHasher {
+	return runHasher{hash: func(blob js.Value, start, end, cs int64) <-chan hashResult {
 		ch := make(chan hashResult, 1)
 		go func() { ch <- hashHere(ctx, blob, start, end, cs) }()
 		return ch
-	}, 4 << 20, 16 << 20
+	}, run: 4 << 20, ahead: 16 << 20}
 }
 
 // hashHere reads bytes start to end of blob and hashes them in chunks of
 // cs bytes on this thread: with crypto.subtle when the page may use it,
-// else in Go.
+// else in Go (swarm.HashRun).
 func hashHere(ctx context.Context, blob js.Value, start, end, cs int64) hashResult {
 	ab, err := await(ctx, blob.Call("slice", start, end).Call("arrayBuffer"))
 	if err != nil {
@@ -46,16 +44,12 @@ func hashHere(ctx context.Context, blob js.Value, start, end, cs int64) hashResu
 	if n := int64(ab.Get("byteLength").Int()); n != end-start {
 		return hashResult{err: fmt.Errorf("%w: %d bytes at %d, want %d", errUnreadable, n, start, end-start)}
 	}
-	sum := func(off, n int64) (swarm.Hash, error) {
-		return digestJS(ctx, js.Global().Get("Uint8Array").New(ab, off, n))
-	}
 	if !hasSubtle() {
-		b := bytesFromJS(ab, nil)
-		sum = func(off, n int64) (swarm.Hash, error) { return swarm.HashChunk(b[off : off+n]), nil }
+		return hashResult{sums: swarm.HashRun(nil, bytesFromJS(ab, nil), cs)}
 	}
 	var r hashResult
 	for off := int64(0); off < end-start; off += cs {
-		h, err := sum(off, min(cs, end-start-off))
+		h, err := digestJS(ctx, js.Global().Get("Uint8Array").New(ab, off, min(cs, end-start-off)))
 		if err != nil {
 			return hashResult{err: err}
 		}
@@ -64,16 +58,36 @@ func hashHere(ctx context.Context, blob js.Value, start, end, cs int64) hashResu
 	return r
 }
 
-// hashPool starts the library's hashing workers on first use: one per
-// core, at most four. It returns nil, and logs why, when they cannot run;
-// the next share tries again.
-func (l *idbLibrary) hashPool(ctx context.Context) *hashPool {
+// hashWorkers is the page's pool of hashing workers, started by the first
+// share that needs one. The bridge owns it and hands each share the
+// hasher to use.
+type hashWorkers struct {
+	mu   sync.Mutex
+	pool *hashPool
+}
+
+// shareHasher returns how a share hashes its file: on the hashing
+// workers when the page has no crypto.subtle, else on this thread.
+func (w *hashWorkers) shareHasher(ctx context.Context) runHasher {
+	if pool := w.start(ctx); pool != nil {
+		// Reading a File costs the browser about 3.0 CPU-seconds per 256
+		// MiB in 4 MiB reads, 2.0 in 16 MiB ones. Four runs keep two
+		// workers each hashing one while the next is read.
+		return runHasher{hash: pool.hashRegion, run: swarm.RunSize, ahead: 4 * swarm.RunSize}
+	}
+	return hereHasher(ctx)
+}
+
+// start starts the workers on first use: one per core, at most four. It
+// returns nil, and logs why, when they cannot run; the next share tries
+// again.
+func (w *hashWorkers) start(ctx context.Context) *hashPool {
 	if hasSubtle() {
 		return nil // the browser's own hashing is faster still
 	}
-	l.poolMu.Lock()
-	defer l.poolMu.Unlock()
-	if l.pool == nil || l.pool.stopped() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.pool == nil || w.pool.stopped() {
 		n := min(max(js.Global().Get("navigator").Get("hardwareConcurrency").Int(), 1), 4)
 		p, err := newHashPool(ctx, n)
 		if err != nil {
@@ -81,9 +95,9 @@ func (l *idbLibrary) hashPool(ctx context.Context) *hashPool {
 			return nil
 		}
 		slog.Info("hashing workers started", "workers", n)
-		l.pool = p
+		w.pool = p
 	}
-	return l.pool
+	return w.pool
 }
 
 // hashPool hashes a shared file on Web Workers that run Go's SHA-256

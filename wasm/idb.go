@@ -35,9 +35,6 @@ const (
 type idbLibrary struct {
 	db   js.Value
 	puts *putBatcher
-
-	poolMu sync.Mutex
-	pool   *hashPool // started by the first share that needs it
 }
 
 var _ swarm.Library = (*idbLibrary)(nil)
@@ -452,16 +449,15 @@ func mediaType(m *swarm.Manifest) string {
 // its record are stored in one transaction, once every chunk is hashed,
 // so a failed share leaves nothing behind. progress is called with the
 // bytes hashed so far.
-func (l *idbLibrary) importFile(ctx context.Context, file js.Value, progress func(int64)) (*swarm.Manifest, error) {
+func (l *idbLibrary) importFile(ctx context.Context, file js.Value, h runHasher, progress func(int64)) (*swarm.Manifest, error) {
 	name, typ := file.Get("name").String(), file.Get("type").String()
 	size := int64(file.Get("size").Float())
 	cs := swarm.ChunkSize(size)
 	n := int((size + cs - 1) / cs)
 	// The file is hashed in runs of whole chunks, as many at once as the
 	// hasher takes.
-	hash, run, ahead := l.shareHasher(ctx)
-	run = max(cs, run/cs*cs)
-	jobs := int(max(2, ahead/run))
+	hash, run := h.hash, swarm.RunLen(cs, h.run)
+	jobs := int(max(2, h.ahead/run))
 	sums := make([]<-chan hashResult, 0, jobs)
 	hashes := make([]swarm.Hash, 0, n)
 	for off := int64(0); off < size || len(sums) > 0; {

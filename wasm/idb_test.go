@@ -61,11 +61,11 @@ func TestShareStoresWholeFile(t *testing.T) {
 	rand.Read(data)
 	file := js.Global().Get("File").New([]any{jsmem.Copy(data)}, "whole.bin", map[string]any{"type": "application/x-test"})
 	var hashed int64
-	m, err := lib.importFile(ctx, file, func(n int64) { hashed = n })
+	m, err := lib.importFile(ctx, file, hereHasher(ctx), func(n int64) { hashed = n })
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := swarm.NewManifest("whole.bin", "application/x-test", int64(len(data)), chunkHashes(data, swarm.ChunkSize(int64(len(data)))))
+	want := swarm.NewManifest("whole.bin", "application/x-test", int64(len(data)), swarm.HashRun(nil, data, swarm.ChunkSize(int64(len(data)))))
 	if m.Digest != want.Digest || m.NumChunks() != 4 || hashed != int64(len(data)) {
 		t.Fatalf("shared: %s, %d chunks, %d bytes hashed; want %s, 4 chunks, %d", m.Digest, m.NumChunks(), hashed, want.Digest, len(data))
 	}
@@ -107,12 +107,4 @@ func TestShareStoresWholeFile(t *testing.T) {
 	if files, err := lib.Files(ctx); err != nil || len(files) != 0 {
 		t.Fatalf("after Remove: %d files (%v)", len(files), err)
 	}
-}
-
-func chunkHashes(data []byte, cs int64) []swarm.Hash {
-	var hs []swarm.Hash
-	for off := int64(0); off < int64(len(data)); off += cs {
-		hs = append(hs, swarm.HashChunk(data[off:min(off+cs, int64(len(data)))]))
-	}
-	return hs
 }

@@ -52,7 +52,7 @@ func TestDownloadResumesAndFinishes(t *testing.T) {
 	}
 	cs := swarm.MinChunkSize
 	parts := [][]byte{data[:cs], data[cs : 2*cs], data[2*cs:]}
-	m := swarm.NewManifest("d.bin", "", int64(len(data)), []swarm.Hash{swarm.HashChunk(parts[0]), swarm.HashChunk(parts[1]), swarm.HashChunk(parts[2])})
+	m := swarm.NewManifest("d.bin", "", int64(len(data)), swarm.HashRun(nil, data, swarm.ChunkSize(int64(len(data)))))
 	target := filepath.Join(t.TempDir(), "out.bin")
 
 	l := New(t.TempDir())

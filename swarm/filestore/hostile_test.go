@@ -21,11 +21,7 @@ func threeChunks(t *testing.T) ([]byte, *swarm.Manifest) {
 	for i := range data {
 		data[i] = byte(i * 3)
 	}
-	hashes, err := swarm.HashFile(context.Background(), bytes.NewReader(data), int64(len(data)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data, swarm.NewManifest("d.bin", "", int64(len(data)), hashes)
+	return data, swarm.NewManifest("d.bin", "", int64(len(data)), swarm.HashRun(nil, data, swarm.ChunkSize(int64(len(data)))))
 }
 
 func chunkOf(data []byte, m *swarm.Manifest, i int) []byte {

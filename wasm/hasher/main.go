@@ -11,10 +11,11 @@
 package main
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"syscall/js"
 	"unsafe"
+
+	"tabswarm/swarm/chunkhash"
 )
 
 func main() {
@@ -28,12 +29,12 @@ func main() {
 		return int(uintptr(unsafe.Pointer(unsafe.SliceData(buf))))
 	}))
 	var out []byte
+	var sums [][32]byte
 	js.Global().Set("tabswarmSums", js.FuncOf(func(this js.Value, args []js.Value) any {
-		cs := max(args[0].Int(), 1)
+		sums = chunkhash.Sums(sums[:0], buf, args[0].Int())
 		out = out[:0]
-		for off := 0; off < len(buf); off += cs {
-			sum := sha256.Sum256(buf[off:min(off+cs, len(buf))])
-			out = hex.AppendEncode(out, sum[:])
+		for i := range sums {
+			out = hex.AppendEncode(out, sums[i][:])
 		}
 		return string(out)
 	}))
