@@ -291,7 +291,9 @@ async function showNetwork() {
     const li = el("li");
     li.dataset.testid = "network-file";
     li.dataset.digest = sw.digest;
-    const seeders = (sw.peers || []).filter((p) => p.complete).map((p) => p.name || p.id);
+    // In a cluster of trackers, each seeder says which node it is on.
+    const onNode = (p) => (stats.nodes > 1 && p.node ? ` (node ${p.node})` : "");
+    const seeders = (sw.peers || []).filter((p) => p.complete).map((p) => (p.name || p.id) + onNode(p));
     const meta = `${bytes(sw.size)} · from ${seeders.slice(0, 3).join(", ")}${seeders.length > 3 ? ` and ${seeders.length - 3} more` : ""}`;
     const btn = el("button", "", "Get");
     btn.type = "button";

@@ -11,6 +11,7 @@
   let source = null;
   let poll = null;
   let memToken = ""; // when localStorage is unavailable
+  let nodes = 1; // tracker nodes in the last statistics; peers show theirs when more than one
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -62,6 +63,11 @@
       const id = el("td");
       if (p.name) id.append(el("span", "peer-name", p.name), " ");
       id.append(el("code", "", p.id));
+      if (nodes > 1) {
+        const node = el("span", "node", "on " + p.node);
+        node.title = "the tracker node it is connected to";
+        id.append(" ", node);
+      }
       tr.append(id, prog, el("td", "", p.have + "/" + s.chunks), el("td", "", bytes(p.uploaded)), el("td", "", bytes(p.downloaded)));
       body.append(tr);
     }
@@ -150,10 +156,12 @@
   }
 
   function render(st) {
+    nodes = st.nodes || 1;
     remember(st);
     draw();
     $("#uptime").textContent = uptime(st.uptime_seconds);
     $("#peers").textContent = String(st.peers);
+    $("#nodes").textContent = String(nodes);
     $("#swarm-count").textContent = String(st.swarm_count);
     $("#rate").textContent = st.messages_per_second.toFixed(1);
     $("#uploaded").textContent = bytes(st.bytes_uploaded);

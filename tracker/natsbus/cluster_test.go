@@ -3,6 +3,7 @@ package natsbus
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"tabswarm/signaling"
@@ -142,6 +143,12 @@ func testHolders(t *testing.T, nodes []*node) {
 	}
 	if !sameSet(seen, []string{nodes[0].bus.NodeID(), nodes[1].bus.NodeID(), nodes[2].bus.NodeID()}) {
 		t.Fatalf("/api/stats lists members on nodes %v, want one on each", seen)
+	}
+	page := nodes[2].getText(t, "/stats")
+	for _, n := range nodes {
+		if !strings.Contains(page, "on "+n.bus.NodeID()) {
+			t.Fatalf("/stats on node 2 does not show a member on node %s", n.bus.NodeID())
+		}
 	}
 }
 

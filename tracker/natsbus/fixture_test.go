@@ -235,8 +235,8 @@ func signal(to string, f testFile, kind signaling.SignalKind, session string) si
 	return signaling.Message{Type: signaling.TypeSignal, To: to, Digest: f.digest(), Signal: &signaling.Signal{Kind: kind, Session: session, SDP: "sdp of " + session}}
 }
 
-// getJSON decodes a GET of n's path into v and returns the status.
-func (n *node) getJSON(t testing.TB, path string, v any) int {
+// get fetches n's path: the status and the body.
+func (n *node) get(t testing.TB, path string) (int, []byte) {
 	t.Helper()
 	resp, err := http.Get(n.base + path)
 	if err != nil {
@@ -247,10 +247,27 @@ func (n *node) getJSON(t testing.TB, path string, v any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode == http.StatusOK {
+	return resp.StatusCode, b
+}
+
+// getText fetches n's path and fails unless it answers 200.
+func (n *node) getText(t testing.TB, path string) string {
+	t.Helper()
+	status, b := n.get(t, path)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, status)
+	}
+	return string(b)
+}
+
+// getJSON decodes a GET of n's path into v and returns the status.
+func (n *node) getJSON(t testing.TB, path string, v any) int {
+	t.Helper()
+	status, b := n.get(t, path)
+	if status == http.StatusOK {
 		if err := json.Unmarshal(b, v); err != nil {
 			t.Fatalf("GET %s: %q: %v", path, b, err)
 		}
 	}
-	return resp.StatusCode
+	return status
 }
