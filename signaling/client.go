@@ -27,10 +27,11 @@ type Options struct {
 	// Buffer is the capacity of the Messages channel. Zero means 256.
 	Buffer int
 	// Token is a private tracker's access token; empty for an open tracker.
-	// It travels as the WebSocket URL's "token" query parameter, the one
-	// way a browser can send it (the tracker also takes an Authorization:
-	// Bearer header, which only native clients could send). A wrong token
-	// makes every dial fail with HTTP 401.
+	// A native Client sends it in an "Authorization: Bearer" header; in a
+	// browser it travels as the WebSocket URL's "token" query parameter,
+	// the one way a browser can send it. Only the tracker at the Client's
+	// URL gets it, and logs and errors show URLs through Redact. A wrong
+	// token makes every dial fail with HTTP 401.
 	Token string
 }
 

@@ -28,16 +28,11 @@ func (c *Client) Run(ctx context.Context) error {
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		return fmt.Errorf("%w: %q", ErrBadURL, c.url)
 	}
-	dialURL := c.url
-	if c.opts.Token != "" {
-		q := u.Query()
-		q.Set("token", c.opts.Token)
-		u.RawQuery = q.Encode()
-		dialURL = u.String()
-	}
+	dialURL, dialOpts := dialWith(c.url, c.opts.Token)
 	attempt := 0
 	for {
-		welcomed, err := c.connect(ctx, dialURL)
+		welcomed, err := c.connect(ctx, dialURL, dialOpts)
+		err = redactErr(err)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -46,7 +41,7 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		wait := backoff(c.opts.MinBackoff, c.opts.MaxBackoff, attempt)
 		attempt++
-		c.log.Info("signaling: disconnected from tracker", "url", c.url, "err", err, "retry_in", wait)
+		c.log.Info("signaling: disconnected from tracker", "url", Redact(c.url), "err", err, "retry_in", wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -70,12 +65,12 @@ func backoff(minWait, maxWait time.Duration, attempt int) time.Duration {
 
 // connect dials, waits for the welcome and serves one connection until it
 // drops. welcomed reports whether the tracker said welcome.
-func (c *Client) connect(ctx context.Context, dialURL string) (welcomed bool, err error) {
+func (c *Client) connect(ctx context.Context, dialURL string, opts *websocket.DialOptions) (welcomed bool, err error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	ws, _, err := websocket.Dial(dctx, dialURL, nil)
+	ws, _, err := websocket.Dial(dctx, dialURL, opts)
 	cancel()
 	if err != nil {
-		return false, fmt.Errorf("signaling: dialling %s: %w", c.url, err)
+		return false, fmt.Errorf("signaling: dialling %s: %w", Redact(c.url), redactErr(err))
 	}
 	defer ws.CloseNow()
 	ws.SetReadLimit(MaxMessageBytes)
@@ -86,7 +81,7 @@ func (c *Client) connect(ctx context.Context, dialURL string) (welcomed bool, er
 	}
 	s := newSession(ctx, ws, peerID)
 	c.setSession(s)
-	c.log.Info("signaling: connected to tracker", "url", c.url, "peer_id", peerID)
+	c.log.Info("signaling: connected to tracker", "url", Redact(c.url), "peer_id", peerID)
 
 	var wg sync.WaitGroup
 	wg.Go(func() { s.cancel(s.readLoop(c.msgs)) })

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -28,7 +29,7 @@ var errInterrupted = errors.New("interrupted")
 func get(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("get", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	trackerFlag := fl.String("tracker", "", "tracker `URL`: http://host:port (or ws://host:port/ws); a share link names its own")
+	trackerFlag := fl.String("tracker", "", "tracker `URL`: http://host:port (or ws://host:port/ws); a share link names its own, and\n$TABSWARM_TRACKER is the default when it does not")
 	token := tokenFlag(fl)
 	out := fl.String("o", "", "save to `PATH` (a file, or an existing folder); default: the file's name in the current folder")
 	seedAfter := fl.Bool("seed", false, "keep seeding the file once it is complete, until interrupted")
@@ -64,18 +65,25 @@ flags:
 		fmt.Fprintln(stderr, "tabswarm get:", err)
 		return errUsage
 	}
-	if *trackerFlag != "" {
-		src.tracker = *trackerFlag
-	}
+	// The token is for the tracker the user named, never for one a link
+	// or .p2t names.
+	named := cmp.Or(*trackerFlag, getenv("TABSWARM_TRACKER"))
+	src.tracker = cmp.Or(*trackerFlag, src.tracker, named)
 	if src.tracker == "" {
 		fmt.Fprintln(stderr, "tabswarm get: need --tracker URL")
 		return errUsage
 	}
 	tr, err := parseTracker(src.tracker)
-	tr.token = *token
 	if err != nil {
 		fmt.Fprintln(stderr, "tabswarm get:", err)
 		return errUsage
+	}
+	if *token != "" {
+		if own, err := parseTracker(named); err == nil && own.ws == tr.ws {
+			tr.token = *token
+		} else {
+			fmt.Fprintf(stderr, "tabswarm get: not sending the token to %s, which the link names: a token goes only to the tracker named by --tracker or TABSWARM_TRACKER\n", tr.page)
+		}
 	}
 
 	lib := &downloads{Library: filestore.New("."), out: *out}

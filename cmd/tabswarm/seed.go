@@ -27,7 +27,7 @@ var connectTimeout = 10 * time.Second
 func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	trackerFlag := fl.String("tracker", "", "tracker `URL`: http://host:port (or ws://host:port/ws)")
+	trackerFlag := fl.String("tracker", getenv("TABSWARM_TRACKER"), "tracker `URL`: http://host:port (or ws://host:port/ws) (default $TABSWARM_TRACKER)")
 	token := tokenFlag(fl)
 	verbose := fl.Bool("v", false, "log connections and peers")
 	fl.Usage = func() {
@@ -200,9 +200,11 @@ func cliLogger(w io.Writer, verbose bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
-// tokenFlag defines --token, which defaults to $TABSWARM_TOKEN.
+// tokenFlag defines --token, which defaults to $TABSWARM_TOKEN. The token
+// goes only to the tracker named by --tracker or $TABSWARM_TRACKER, in an
+// Authorization header.
 func tokenFlag(fl *flag.FlagSet) *string {
-	return fl.String("token", os.Getenv("TABSWARM_TOKEN"), "a private tracker's access `token` (default $TABSWARM_TOKEN)")
+	return fl.String("token", getenv("TABSWARM_TOKEN"), "a private tracker's access `token` (default $TABSWARM_TOKEN), sent only to the tracker\nnamed by --tracker or $TABSWARM_TRACKER")
 }
 
 // startSharing checks that dir can be read, then seeds its files in the
