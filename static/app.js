@@ -305,8 +305,15 @@ async function showNetwork() {
   $("#network-section").hidden = list.children.length === 0;
 }
 
+// showStorage tells how much this browser keeps and how much room is
+// left. navigator.storage exists only in secure contexts, so on a plain
+// http LAN page the files' own sizes stand in for the usage.
 async function showStorage() {
-  if (!navigator.storage || !navigator.storage.estimate) return;
+  if (!navigator.storage || !navigator.storage.estimate) {
+    $("#storage").textContent = `${bytes(heldBytes)} stored here`;
+    $("#storage").title = "A plain http page cannot ask the browser how much room is left; over https it shows that too.";
+    return;
+  }
   const e = await navigator.storage.estimate();
   const free = Math.max(0, (e.quota || 0) - (e.usage || 0));
   $("#storage").textContent = `${bytes(e.usage || 0)} used · ${bytes(free)} available`;

@@ -4,6 +4,7 @@
 "use strict";
 
 const rows = new Map(); // key -> <li>
+let heldBytes = 0; // of the files' chunks this tab holds, from the last snapshot
 const peerNames = new Map(); // first 8 characters of a peer ID -> name
 let selfName = "";
 
@@ -81,6 +82,7 @@ function render(s) {
   const seen = new Set();
   s.files.sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key));
   const homes = renderCollections(s.collections || [], s.files);
+  heldBytes = s.files.reduce((n, f) => n + (f.state === "seeding" ? f.size : f.chunks ? (f.size * f.have) / f.chunks : 0), 0);
   for (const f of s.files) {
     seen.add(f.key);
     let li = rows.get(f.key);
@@ -120,7 +122,7 @@ function renderRow(li, f) {
   const parts = [];
   if (f.chunks || f.state === "seeding") parts.push(`${f.have}/${f.chunks} chunks`);
   if (f.state !== "preparing" && f.state !== "error") parts.push(`${peers.length} peer${peers.length === 1 ? "" : "s"}`);
-  if (f.down_rate > 1) parts.push("↓ " + bytes(f.down_rate) + "/s");
+  if (f.down_rate > 1 && f.state !== "seeding") parts.push("↓ " + bytes(f.down_rate) + "/s");
   if (f.up_rate > 1) parts.push("↑ " + bytes(f.up_rate) + "/s");
   if (f.state === "downloading" && f.down_rate > 1) {
     const left = f.size * (1 - f.have / Math.max(1, f.chunks));
