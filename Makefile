@@ -6,7 +6,7 @@ WASM_EXEC := static/dist/wasm_exec.js
 HASHER    := static/dist/hasher.wasm
 GOFILES   := $(shell find . -name '*.go' -not -path './e2e/*') go.mod go.sum
 
-.PHONY: build run test vet unit e2e wasm-test bench clean
+.PHONY: build run test vet unit e2e wasm-test bench screenshots clean
 
 build: bin/tabswarm
 
@@ -53,6 +53,10 @@ bench: build
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	  $(GO) run ./tracker/internal/loadgen -n $(LOADGEN_CLIENTS)
 	@echo "== done: $$(uptime)"
+
+## screenshots: redraw the README's pictures in docs/ from a session in headless Chromium
+screenshots: build
+	TABSWARM_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestScreenshots ./e2e
 
 clean:
 	rm -rf bin $(WASM) $(HASHER) $(WASM_EXEC)
