@@ -206,7 +206,12 @@ function share(file) {
 }
 
 function get(text) {
-  whenReady(() => tabswarm.get(text).catch((err) => console.warn("get:", err.message)));
+  whenReady(() => {
+    const d = tabswarm.parseLink(text);
+    const held = [...rows.values()].some((li) => li.dataset.digest === d && li.dataset.state === "seeding");
+    if (d && !held) awaited.add(d);
+    tabswarm.get(text).catch((err) => console.warn("get:", err.message));
+  });
 }
 
 async function removeAll() {

@@ -5,6 +5,10 @@
 
 const rows = new Map(); // key -> <li>
 let heldBytes = 0; // of the files' chunks this tab holds, from the last snapshot
+// Digests this tab is getting: a download may start and end between two
+// snapshots, and its row then goes from a placeholder straight to seeding.
+const awaited = new Set();
+const lastState = new Map(); // digest -> state in the last snapshot
 const peerNames = new Map(); // first 8 characters of a peer ID -> name
 let selfName = "";
 
@@ -96,6 +100,7 @@ function render(s) {
   }
   for (const [key, li] of rows) {
     if (!seen.has(key)) {
+      lastState.delete(li.dataset.digest);
       dropPreview(li);
       li.remove();
       rows.delete(key);
@@ -107,7 +112,8 @@ function render(s) {
 }
 
 function renderRow(li, f) {
-  const was = li.dataset.state;
+  const was = lastState.get(f.digest);
+  if (f.digest) lastState.set(f.digest, f.state);
   li.dataset.digest = f.digest || "";
   li.dataset.name = f.name;
   li.dataset.state = f.state;
@@ -142,7 +148,8 @@ function renderRow(li, f) {
   $(".p2t", li).hidden = !f.chunks && !complete;
   drawMap($(".map", li), f);
   if (complete) showPreview(li, f);
-  if (complete && (was === "downloading" || was === "stalled")) {
+  if (complete && (was === "downloading" || was === "stalled" || awaited.has(f.digest))) {
+    awaited.delete(f.digest);
     $("#announce").textContent = `Downloaded ${f.name} (${bytes(f.size)}).`;
   }
 }
