@@ -42,6 +42,13 @@ async function boot() {
   const go = new Go();
   const started = new Promise((resolve) => addEventListener("tabswarm-ready", resolve, { once: true }));
   addEventListener("tabswarm-error", (e) => setStatus("Storage unavailable: " + e.detail, true));
+  // An older tabswarm in another tab holds the database: say what we wait for.
+  addEventListener("tabswarm-waiting", (e) => { if (!ready) setStatus(e.detail); });
+  // A newer tabswarm in another tab took the database over.
+  addEventListener("tabswarm-updated", (e) => {
+    setStatus(e.detail, true);
+    status.dataset.state = "updated";
+  });
   try {
     const { instance } = await WebAssembly.instantiateStreaming(fetch("dist/tabswarm.wasm"), go.importObject);
     lendMemory(instance.exports.mem);

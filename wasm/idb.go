@@ -35,6 +35,8 @@ const (
 type idbLibrary struct {
 	db   js.Value
 	puts *putBatcher
+
+	onVersionChange js.Func // closes db when a newer page upgrades it
 }
 
 var _ swarm.Library = (*idbLibrary)(nil)
@@ -50,9 +52,23 @@ type idbChunks struct {
 
 var _ swarm.Chunks = (*idbChunks)(nil)
 
+// dbEvents tells the page what happens to its database connection; a nil
+// func is not called.
+type dbEvents struct {
+	// Blocked: the open waits for other tabs, which hold an older version
+	// of the database open, to close it.
+	Blocked func()
+	// Closed: a newer version of the page, in another tab, asked to
+	// upgrade the database; this tab closed its connection, so it stores
+	// nothing more until it is reloaded.
+	Closed func()
+}
+
 // openDB opens (creating on first use) the database called name: dbName
-// for the app.
-func openDB(ctx context.Context, name string) (*idbLibrary, error) {
+// for the app. The connection closes itself when a newer version of the
+// page asks to upgrade the database, so that the new one is never kept
+// waiting.
+func openDB(ctx context.Context, name string, ev dbEvents) (*idbLibrary, error) {
 	idb := js.Global().Get("indexedDB")
 	if idb.IsUndefined() {
 		return nil, fmt.Errorf("this browser has no IndexedDB")
@@ -73,11 +89,32 @@ func openDB(ctx context.Context, name string) (*idbLibrary, error) {
 	})
 	defer upgrade.Release()
 	req.Set("onupgradeneeded", upgrade)
+	blocked := js.FuncOf(func(this js.Value, args []js.Value) any {
+		if ev.Blocked != nil {
+			go ev.Blocked()
+		}
+		return nil
+	})
+	defer blocked.Release()
+	req.Set("onblocked", blocked)
 	db, err := awaitRequest(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("opening IndexedDB: %w", err)
 	}
-	return &idbLibrary{db: db, puts: &putBatcher{db: db}}, nil
+	l := &idbLibrary{db: db, puts: &putBatcher{db: db}}
+	l.onVersionChange = js.FuncOf(func(this js.Value, args []js.Value) any {
+		db.Call("close")
+		db.Set("onversionchange", js.Null())
+		go func() {
+			l.onVersionChange.Release()
+			if ev.Closed != nil {
+				ev.Closed()
+			}
+		}()
+		return nil
+	})
+	db.Set("onversionchange", l.onVersionChange)
+	return l, nil
 }
 
 // awaitRequest waits for an IDBRequest and returns its result.
@@ -128,11 +165,21 @@ func awaitEvent(ctx context.Context, target js.Value, ok string, fail ...string)
 
 // tx starts a transaction over one store.
 func (l *idbLibrary) tx(store, mode string) (js.Value, js.Value, error) {
-	tx, err := call(l.db, "transaction", store, mode)
+	return openTx(l.db, store, mode)
+}
+
+// openTx starts a transaction over one store of db. A connection that is
+// closed or closing throws; that becomes the error.
+func openTx(db js.Value, store, mode string) (js.Value, js.Value, error) {
+	tx, err := call(db, "transaction", store, mode)
+	if err != nil {
+		return js.Value{}, js.Value{}, fmt.Errorf("opening a transaction: %w", err)
+	}
+	st, err := call(tx, "objectStore", store)
 	if err != nil {
 		return js.Value{}, js.Value{}, err
 	}
-	return tx, tx.Call("objectStore", store), nil
+	return tx, st, nil
 }
 
 type fileRecord struct {
@@ -247,9 +294,13 @@ func (l *idbLibrary) Remove(ctx context.Context, d swarm.Hash) error {
 	if err != nil {
 		return err
 	}
-	tx.Call("objectStore", filesStore).Call("delete", r.Digest)
-	tx.Call("objectStore", chunksStore).Call("delete", keyRange(r.Key))
-	tx.Call("objectStore", contentsStore).Call("delete", r.Digest)
+	if _, err := catch("delete", func() js.Value {
+		tx.Call("objectStore", filesStore).Call("delete", r.Digest)
+		tx.Call("objectStore", chunksStore).Call("delete", keyRange(r.Key))
+		return tx.Call("objectStore", contentsStore).Call("delete", r.Digest)
+	}); err != nil {
+		return fmt.Errorf("removing %s: %w", d, err)
+	}
 	return awaitTx(ctx, tx)
 }
 
@@ -272,7 +323,10 @@ func (c *idbChunks) Have(ctx context.Context) (swarm.Bitfield, error) {
 		}
 		return b, nil
 	}
-	st := c.db.Call("transaction", chunksStore, "readonly").Call("objectStore", chunksStore)
+	_, st, err := openTx(c.db, chunksStore, "readonly")
+	if err != nil {
+		return b, fmt.Errorf("reading chunk list: %w", err)
+	}
 	keys, err := awaitRequest(ctx, st.Call("getAllKeys", keyRange(c.key)))
 	if err != nil {
 		return b, fmt.Errorf("reading chunk list: %w", err)
@@ -303,7 +357,10 @@ func (c *idbChunks) blob(ctx context.Context, i int) (js.Value, error) {
 		off := int64(i) * c.m.ChunkSize
 		return c.whole.Call("slice", off, off+int64(c.m.ChunkLen(i))), nil
 	}
-	st := c.db.Call("transaction", chunksStore, "readonly").Call("objectStore", chunksStore)
+	_, st, err := openTx(c.db, chunksStore, "readonly")
+	if err != nil {
+		return js.Value{}, fmt.Errorf("reading chunk %d: %w", i, err)
+	}
 	v, err := awaitRequest(ctx, st.Call("get", chunkKey(c.key, i)))
 	if err != nil {
 		return js.Value{}, fmt.Errorf("reading chunk %d: %w", i, err)

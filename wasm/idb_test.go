@@ -26,7 +26,7 @@ func TestIndexedDBLibrary(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) swarm.Library {
 		n++
 		name := fmt.Sprintf("tabswarm-test-%d", n)
-		lib, err := openDB(context.Background(), name)
+		lib, err := openDB(context.Background(), name, dbEvents{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestShareStoresWholeFile(t *testing.T) {
 	}
 	ctx := context.Background()
 	const name = "tabswarm-test-whole"
-	lib, err := openDB(ctx, name)
+	lib, err := openDB(ctx, name, dbEvents{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,11 +40,19 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(consoleWriter{}, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
-	lib, err := openDB(ctx, dbName)
+	lib, err := openDB(ctx, dbName, dbEvents{
+		Blocked: func() {
+			log.Warn("waiting for other tabs to close an older version of the database")
+			dispatch("tabswarm-waiting", "Waiting for the other tabswarm tabs of this browser to close: they run an older version. Reload or close them.")
+		},
+		Closed: func() {
+			log.Warn("a newer tabswarm upgraded the database in another tab; storage closed")
+			dispatch("tabswarm-updated", "tabswarm was updated in another tab: reload this page to keep sharing.")
+		},
+	})
 	if err != nil {
 		log.Error("storage unavailable", "err", err)
-		js.Global().Call("dispatchEvent", js.Global().Get("CustomEvent").New("tabswarm-error",
-			js.ValueOf(map[string]any{"detail": err.Error()})))
+		dispatch("tabswarm-error", err.Error())
 		select {}
 	}
 	token, ice := config()
@@ -58,6 +66,13 @@ func main() {
 	if err := node.Run(ctx); err != nil {
 		log.Error("peer stopped", "err", err)
 	}
+}
+
+// dispatch fires a CustomEvent called name at the page's window, with
+// detail as its detail.
+func dispatch(name, detail string) {
+	js.Global().Call("dispatchEvent", js.Global().Get("CustomEvent").New(name,
+		js.ValueOf(map[string]any{"detail": detail})))
 }
 
 // releaseJSValues runs Go's garbage collector every second. A js.Value is
