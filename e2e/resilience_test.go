@@ -109,18 +109,28 @@ func churnOnce(ctx context.Context, url, realDigest string, r *rand.Rand) error 
 		{Type: signaling.TypeSignal, ID: 3, To: "nobody", Digest: m.Digest.String(),
 			Signal: &signaling.Signal{Kind: signaling.SignalOffer, Session: "s", SDP: "v=0"}},
 	} {
-		if err := wsjson.Write(ctx, ws, msg); err != nil {
+		if _, err := request(ctx, ws, msg); err != nil {
 			return err
-		}
-		var reply signaling.Message
-		for reply.ID != msg.ID {
-			if err := wsjson.Read(ctx, ws, &reply); err != nil {
-				return err
-			}
 		}
 	}
 	time.Sleep(time.Duration(r.IntN(200)) * time.Millisecond)
 	return ws.Close(websocket.StatusNormalClosure, "bye")
+}
+
+// request sends msg, which has an ID, and reads until the reply to it,
+// which it returns; messages in between are dropped.
+func request(ctx context.Context, ws *websocket.Conn, msg signaling.Message) (signaling.Message, error) {
+	if err := wsjson.Write(ctx, ws, msg); err != nil {
+		return signaling.Message{}, err
+	}
+	var reply signaling.Message
+	for reply.ID != msg.ID {
+		reply = signaling.Message{}
+		if err := wsjson.Read(ctx, ws, &reply); err != nil {
+			return reply, err
+		}
+	}
+	return reply, nil
 }
 
 func mustJSON(v any) []byte {
