@@ -42,7 +42,7 @@ wasm-test:
 e2e: build
 	$(GO) test -race -count=1 -timeout 20m ./e2e
 
-## bench: print this machine's figures for issue 6 (median of 3 runs, min, max); never part of test
+## bench: print this machine's figures for issues 6 and 11 (median of 3 runs, min, max); never part of test
 ## (TABSWARM_BENCH_RUNS=N for more runs; LOADGEN_CLIENTS=N for the tracker load; needs root for netns)
 LOADGEN_CLIENTS ?= 10000
 bench: build
@@ -50,6 +50,7 @@ bench: build
 	$(GO) test -run '^$$' -bench 'Browser' -benchtime 1x -timeout 45m ./e2e
 	$(GO) test -run '^$$' -bench 'ShapedSwarm' -benchtime 1x -timeout 15m ./e2e
 	$(GO) test -run '^$$' -bench 'Native1GiB' -benchtime 1x -timeout 20m ./swarm
+	$(GO) test -run '^$$' -bench 'Cluster' -benchtime 1x -timeout 15m ./e2e
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	  $(GO) run ./tracker/internal/loadgen -n $(LOADGEN_CLIENTS)
 	@echo "== done: $$(uptime)"

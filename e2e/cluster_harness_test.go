@@ -16,11 +16,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+
+	"tabswarm/signaling"
+	"tabswarm/swarm"
+	"tabswarm/tracker"
 )
 
 // cluster is several `tabswarm serve` processes (bin/tabswarm) routed
@@ -36,6 +44,8 @@ type clusterNode struct {
 	name   string
 	cmd    *exec.Cmd
 	addr   string // its HTTP host:port on 127.0.0.1
+	id     string // its node ID, which ends its peers' IDs
+	stderr *tailBuffer
 	exited chan struct{}
 	once   sync.Once
 }
@@ -67,7 +77,7 @@ func startCluster(tb testing.TB, lg *safeLog, size int, extra ...string) *cluste
 	rand.Read(token)
 	env := []string{"TABSWARM_CLUSTER_TOKEN=" + hex.EncodeToString(token)}
 	name := fmt.Sprintf("e2e-%d", os.Getpid())
-	return startNodes(tb, lg, size, func(i int) ([]string, []string) {
+	c := startNodes(tb, lg, size, func(i int) ([]string, []string) {
 		var others []string
 		for j, r := range routes {
 			if j != i {
@@ -80,6 +90,51 @@ func startCluster(tb testing.TB, lg *safeLog, size int, extra ...string) *cluste
 			"--cluster-name", name,
 		}, extra...), env
 	})
+	c.waitMeshed(tb)
+	return c
+}
+
+// waitMeshed waits until every node lists a peer of every other node: the
+// routes come up some time after the nodes serve.
+func (c *cluster) waitMeshed(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i, n := range c.nodes {
+		ws, id := dialNode(ctx, tb, n)
+		body := []byte(fmt.Sprintf("mesh probe %d of %s", i, n.id))
+		m := swarm.NewManifest("probe.txt", "text/plain", int64(len(body)), []swarm.Hash{swarm.HashChunk(body)})
+		reply, err := request(ctx, ws, signaling.Message{Type: signaling.TypeAnnounce, ID: 1, Digest: m.Digest.String(), Manifest: mustJSON(m), Have: 1, Complete: true})
+		if err != nil || reply.Type != signaling.TypeOK {
+			tb.Fatalf("%s: announce a probe: %v %+v", n.name, err, reply.Error)
+		}
+		for _, o := range c.nodes {
+			err := poll(ctx, time.Minute, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
+				ids, err := holdersAt(ctx, o.addr, m.Digest.String())
+				return slices.Contains(ids, id), err
+			})
+			if err != nil {
+				tb.Fatalf("%s never lists the probe peer on %s: %v", o.name, n.name, err)
+			}
+		}
+		ws.Close(websocket.StatusNormalClosure, "")
+	}
+}
+
+// dialNode opens a WebSocket to n directly and returns it with the peer ID
+// of its welcome.
+func dialNode(ctx context.Context, tb testing.TB, n *clusterNode) (*websocket.Conn, string) {
+	tb.Helper()
+	ws, _, err := websocket.Dial(ctx, "ws://"+n.addr+"/ws", nil)
+	if err != nil {
+		tb.Fatalf("%s: %v", n.name, err)
+	}
+	var welcome signaling.Message
+	if err := wsjson.Read(ctx, ws, &welcome); err != nil {
+		ws.CloseNow()
+		tb.Fatalf("%s: no welcome: %v", n.name, err)
+	}
+	return ws, welcome.PeerID
 }
 
 // startSolo starts one node with no cluster flags (extra serve flags
@@ -99,6 +154,11 @@ func startNodes(tb testing.TB, lg *safeLog, size int, flags func(i int) (args, e
 		args, env := flags(i)
 		args = append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
 		c.nodes = append(c.nodes, startNode(tb, lg, bin, fmt.Sprintf("node%d", i), args, env))
+	}
+	// Every node runs before any is awaited: a node may wait for its
+	// routes before it serves.
+	for _, n := range c.nodes {
+		n.waitHealthy(tb)
 	}
 	c.lb = startBalancer(tb, c.nodes)
 	return c
@@ -129,7 +189,7 @@ func freeLoopbackAddr(tb testing.TB) string {
 }
 
 // startNode runs bin with args (a serve command on 127.0.0.1:0) and env
-// added, waits until it prints the URL it serves, and stops it in tb's
+// added, waits until it prints the URL it serves on, and stops it in tb's
 // cleanup if it still runs.
 func startNode(tb testing.TB, lg *safeLog, bin, name string, args, env []string) *clusterNode {
 	tb.Helper()
@@ -148,7 +208,7 @@ func startNode(tb testing.TB, lg *safeLog, bin, name string, args, env []string)
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start %s: %v", name, err)
 	}
-	n := &clusterNode{name: name, cmd: cmd, exited: make(chan struct{})}
+	n := &clusterNode{name: name, cmd: cmd, stderr: stderr, exited: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -172,10 +232,22 @@ func startNode(tb testing.TB, lg *safeLog, bin, name string, args, env []string)
 	case <-time.After(30 * time.Second):
 		tb.Fatalf("%s printed no URL within 30s:\n%s", name, stderr.String())
 	}
-	// Serving HTTP comes before the cluster routes are up; /healthz says
-	// when the node is ready.
-	err = poll(context.Background(), 30*time.Second, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
-		resp, err := http.Get("http://" + n.addr + "/healthz")
+	return n
+}
+
+// waitHealthy waits until n answers /healthz with 200, then learns its
+// node ID.
+func (n *clusterNode) waitHealthy(tb testing.TB) {
+	tb.Helper()
+	err := poll(context.Background(), time.Minute, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
+		if !n.alive() {
+			return false, fmt.Errorf("exited: %s", n.cmd.ProcessState)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.addr+"/healthz", nil)
+		if err != nil {
+			return false, err
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return false, err
 		}
@@ -183,9 +255,9 @@ func startNode(tb testing.TB, lg *safeLog, bin, name string, args, env []string)
 		return resp.StatusCode == http.StatusOK, nil
 	})
 	if err != nil {
-		tb.Fatalf("%s is not healthy: %v\n%s", name, err, stderr.String())
+		tb.Fatalf("%s is not healthy: %v\n%s", n.name, err, n.stderr.String())
 	}
-	return n
+	n.learnNodeID(tb)
 }
 
 // kill sends the node SIGKILL and waits until it is gone.
@@ -317,9 +389,28 @@ func (b *balancer) base() string {
 	return fmt.Sprintf("http://%s:%s", appHost, port)
 }
 
-// nodeOf returns the node peer ID id is on. (Until the cluster lands: the
-// only node.)
+// nodeOf returns the node that peer ID id is on: the one whose ID ends
+// it. It fails tb for an ID of no node of c.
 func (c *cluster) nodeOf(tb testing.TB, id string) *clusterNode {
 	tb.Helper()
-	return c.nodes[0]
+	for _, n := range c.nodes {
+		if strings.HasSuffix(id, n.id) {
+			return n
+		}
+	}
+	tb.Fatalf("peer ID %q is of no node of the cluster", id)
+	return nil
+}
+
+// learnNodeID sets n.id: the end of the peer ID n gives a WebSocket.
+func (n *clusterNode) learnNodeID(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	ws, id := dialNode(ctx, tb, n)
+	ws.Close(websocket.StatusNormalClosure, "")
+	if len(id) <= tracker.NodeIDLen {
+		tb.Fatalf("%s: peer ID %q names no node", n.name, id)
+	}
+	n.id = id[len(id)-tracker.NodeIDLen:]
 }
