@@ -1,16 +1,11 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -49,13 +44,7 @@ func BenchmarkShapedSwarm(b *testing.B) {
 			b.Skipf("needs %s: %v", tool, err)
 		}
 	}
-	bin, err := filepath.Abs("../bin/tabswarm")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		b.Fatalf("run make build first: %v", err)
-	}
+	bin := builtBinary(b)
 
 	removeStaleNamespaces()
 	prefix := fmt.Sprintf("tsb%d", os.Getpid())
@@ -153,7 +142,7 @@ func removeStaleNamespaces() {
 func shapedRun(b *testing.B, bin, trackerURL, digest string, nss []string) time.Duration {
 	b.Helper()
 	start := time.Now()
-	var ps []*netnsProc
+	var ps []*subproc
 	for _, ns := range nss {
 		dir := b.TempDir()
 		ps = append(ps, startNetnsProc(b, ns, dir, bin, "get", digest, "--tracker", trackerURL, "--seed", "-o", filepath.Join(dir, "out.bin")))
@@ -168,90 +157,11 @@ func shapedRun(b *testing.B, bin, trackerURL, digest string, nss []string) time.
 	return took
 }
 
-// netnsProc is a subprocess in a network namespace whose stdout lines the
-// benchmark waits for.
-type netnsProc struct {
-	name   string
-	cmd    *exec.Cmd
-	lines  chan string
-	exited chan struct{} // closed once the process has exited
-	tail   *tailBuffer   // stderr
-	once   sync.Once
-}
-
 // startNetnsProc runs bin args in namespace ns, in dir; it is stopped in
 // b's cleanup if not before.
-func startNetnsProc(b *testing.B, ns, dir, bin string, args ...string) *netnsProc {
+func startNetnsProc(b *testing.B, ns, dir, bin string, args ...string) *subproc {
 	b.Helper()
 	cmd := exec.Command("ip", append([]string{"netns", "exec", ns, bin}, args...)...)
 	cmd.Dir = dir
-	p := &netnsProc{name: ns + " " + args[0], cmd: cmd, lines: make(chan string, 1024), exited: make(chan struct{}), tail: &tailBuffer{max: 8 << 10}}
-	cmd.Stderr = p.tail
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatalf("start %s: %v", p.name, err)
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			select {
-			case p.lines <- sc.Text():
-			default:
-			}
-		}
-		io.Copy(io.Discard, out)
-		close(p.lines)
-		cmd.Wait()
-		close(p.exited)
-	}()
-	b.Cleanup(p.stop)
-	return p
-}
-
-// waitLine waits for a stdout line containing substr and returns it.
-func (p *netnsProc) waitLine(b *testing.B, substr string, timeout time.Duration) string {
-	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				b.Fatalf("%s exited before printing %q; stderr:\n%s", p.name, substr, p.tail.String())
-			}
-			if strings.Contains(l, substr) {
-				return l
-			}
-		case <-ctx.Done():
-			b.Fatalf("%s printed no %q within %v; stderr:\n%s", p.name, substr, timeout, p.tail.String())
-		}
-	}
-}
-
-// waitStderr waits until the tail of stderr contains substr.
-func (p *netnsProc) waitStderr(b *testing.B, substr string, timeout time.Duration) {
-	b.Helper()
-	err := poll(context.Background(), timeout, 50*time.Millisecond, func(context.Context) (bool, error) {
-		return strings.Contains(p.tail.String(), substr), nil
-	})
-	if err != nil {
-		b.Fatalf("%s wrote no %q to stderr within %v:\n%s", p.name, substr, timeout, p.tail.String())
-	}
-}
-
-// stop interrupts the process (it saves its state and exits) and kills it
-// after 5 seconds. It is idempotent.
-func (p *netnsProc) stop() {
-	p.once.Do(func() {
-		p.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-p.exited:
-		case <-time.After(5 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-	})
+	return startSubproc(b, ns+" "+args[0], cmd, nil)
 }

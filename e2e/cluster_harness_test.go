@@ -1,25 +1,19 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -34,30 +28,15 @@ import (
 // cluster is several `tabswarm serve` processes (bin/tabswarm) routed
 // together over embedded NATS on 127.0.0.1, and a balancer in front of them.
 type cluster struct {
-	tb    testing.TB
 	nodes []*clusterNode
 	lb    *balancer
 }
 
 // clusterNode is one `tabswarm serve` process of a cluster.
 type clusterNode struct {
-	name   string
-	cmd    *exec.Cmd
-	addr   string // its HTTP host:port on 127.0.0.1
-	id     string // its node ID, which ends its peers' IDs
-	stderr *tailBuffer
-	exited chan struct{}
-	once   sync.Once
-}
-
-// alive reports whether the node's process is still running.
-func (n *clusterNode) alive() bool {
-	select {
-	case <-n.exited:
-		return false
-	default:
-		return true
-	}
+	*subproc
+	addr string // its HTTP host:port on 127.0.0.1
+	id   string // its node ID, which ends its peers' IDs
 }
 
 // serveURL matches the loopback URL serve prints once it listens.
@@ -149,7 +128,7 @@ func startSolo(tb testing.TB, lg *safeLog, extra ...string) *cluster {
 func startNodes(tb testing.TB, lg *safeLog, size int, flags func(i int) (args, env []string)) *cluster {
 	tb.Helper()
 	bin := builtBinary(tb)
-	c := &cluster{tb: tb}
+	c := &cluster{}
 	for i := range size {
 		args, env := flags(i)
 		args = append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
@@ -189,49 +168,19 @@ func freeLoopbackAddr(tb testing.TB) string {
 }
 
 // startNode runs bin with args (a serve command on 127.0.0.1:0) and env
-// added, waits until it prints the URL it serves on, and stops it in tb's
-// cleanup if it still runs.
+// added, and waits until it prints the URL it serves on; it is stopped in
+// tb's cleanup if not before.
 func startNode(tb testing.TB, lg *safeLog, bin, name string, args, env []string) *clusterNode {
 	tb.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	stderr := &tailBuffer{max: 16 << 10}
+	var log io.Writer
 	if lg != nil {
-		cmd.Stderr = io.MultiWriter(stderr, lg.writer(name))
-	} else {
-		cmd.Stderr = stderr
+		log = lg.writer(name)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start %s: %v", name, err)
-	}
-	n := &clusterNode{name: name, cmd: cmd, stderr: stderr, exited: make(chan struct{})}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := serveURL.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- "127.0.0.1:" + m[1]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, out)
-		cmd.Wait()
-		close(n.exited)
-	}()
-	tb.Cleanup(n.stop)
-	select {
-	case n.addr = <-addr:
-	case <-n.exited:
-		tb.Fatalf("%s exited before serving: %s\n%s", name, cmd.ProcessState, stderr.String())
-	case <-time.After(30 * time.Second):
-		tb.Fatalf("%s printed no URL within 30s:\n%s", name, stderr.String())
-	}
+	n := &clusterNode{subproc: startSubproc(tb, name, cmd, log)}
+	m := serveURL.FindStringSubmatch(n.waitLine(tb, "http://127.0.0.1:", 30*time.Second))
+	n.addr = "127.0.0.1:" + m[1]
 	return n
 }
 
@@ -243,80 +192,13 @@ func (n *clusterNode) waitHealthy(tb testing.TB) {
 		if !n.alive() {
 			return false, fmt.Errorf("exited: %s", n.cmd.ProcessState)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.addr+"/healthz", nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, err
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		code, err := httpStatus(ctx, "http://"+n.addr+"/healthz")
+		return code == http.StatusOK, err
 	})
 	if err != nil {
-		tb.Fatalf("%s is not healthy: %v\n%s", n.name, err, n.stderr.String())
+		tb.Fatalf("%s is not healthy: %v\n%s", n.name, err, n.tail.String())
 	}
 	n.learnNodeID(tb)
-}
-
-// kill sends the node SIGKILL and waits until it is gone.
-func (n *clusterNode) kill(tb testing.TB) {
-	tb.Helper()
-	if err := n.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		tb.Fatalf("kill %s: %v", n.name, err)
-	}
-	<-n.exited
-}
-
-// stop interrupts the node (it shuts down gracefully) and kills it after
-// 5 seconds. It is idempotent.
-func (n *clusterNode) stop() {
-	n.once.Do(func() {
-		n.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-n.exited:
-		case <-time.After(5 * time.Second):
-			n.cmd.Process.Kill()
-			<-n.exited
-		}
-	})
-}
-
-// balancer is the test's load balancer: a reverse proxy on 127.0.0.1 that
-// sends each request to the next live node, round robin, with no sticky
-// sessions. WebSocket upgrades take turns of their own, so that tabs opened
-// one after another land on node after node whatever else they load. A
-// node whose process exited is skipped, and so is one that refuses the
-// connection: the request goes on to the next.
-type balancer struct {
-	addr  string // host:port on 127.0.0.1
-	nodes []*clusterNode
-
-	transport *http.Transport
-	stop      func() // closes the listener and idle connections; idempotent
-
-	mu     sync.Mutex
-	next   int // the next node for plain HTTP
-	nextWS int // the next node for a WebSocket upgrade
-}
-
-// startBalancer serves a balancer over nodes until tb ends.
-func startBalancer(tb testing.TB, nodes []*clusterNode) *balancer {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b := &balancer{addr: ln.Addr().String(), nodes: nodes, transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-	srv := &http.Server{Handler: b, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	b.stop = sync.OnceFunc(func() {
-		srv.Close()
-		b.transport.CloseIdleConnections()
-	})
-	tb.Cleanup(b.stop)
-	return b
 }
 
 // stop stops every node and the balancer; they stop in tb's cleanup
@@ -326,67 +208,6 @@ func (c *cluster) stop() {
 		n.stop()
 	}
 	c.lb.stop()
-}
-
-// pick returns the next live node in its turn, or nil when none is left
-// that tried does not hold.
-func (b *balancer) pick(ws bool, tried map[*clusterNode]bool) *clusterNode {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	turn := &b.next
-	if ws {
-		turn = &b.nextWS
-	}
-	for range b.nodes {
-		n := b.nodes[*turn%len(b.nodes)]
-		*turn++
-		if n.alive() && !tried[n] {
-			return n
-		}
-	}
-	return nil
-}
-
-func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ws := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-	tried := map[*clusterNode]bool{}
-	for {
-		n := b.pick(ws, tried)
-		if n == nil {
-			http.Error(w, "balancer: no live node", http.StatusBadGateway)
-			return
-		}
-		tried[n] = true
-		refused := false
-		rp := &httputil.ReverseProxy{
-			Rewrite: func(pr *httputil.ProxyRequest) {
-				pr.SetURL(&url.URL{Scheme: "http", Host: n.addr})
-				pr.Out.Host = pr.In.Host // the page's origin stays the tracker's host
-			},
-			Transport: b.transport,
-			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-				var op *net.OpError
-				if errors.As(err, &op) && op.Op == "dial" {
-					refused = true // nothing was sent: try the next node
-					return
-				}
-				if r.Context().Err() == nil {
-					http.Error(w, "balancer: "+err.Error(), http.StatusBadGateway)
-				}
-			},
-		}
-		rp.ServeHTTP(w, r)
-		if !refused {
-			return
-		}
-	}
-}
-
-// base returns the app's URL through the balancer, under the name the
-// browser maps to 127.0.0.1.
-func (b *balancer) base() string {
-	_, port, _ := net.SplitHostPort(b.addr)
-	return fmt.Sprintf("http://%s:%s", appHost, port)
 }
 
 // nodeOf returns the node that peer ID id is on: the one whose ID ends

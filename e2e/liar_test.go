@@ -68,19 +68,11 @@ func (e *env) startLiar(tb testing.TB, f testFile) *swarm.Node {
 	// Wait until the tracker lists the file, so that a Get finds it.
 	api := "http://" + addr + "/api/files/" + f.digest
 	err = poll(ctx, stepTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, api, nil)
-		if err != nil {
-			return false, err
+		code, err := httpStatus(ctx, api)
+		if err == nil && code != http.StatusOK {
+			err = fmt.Errorf("GET %s: %s", api, http.StatusText(code))
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return false, fmt.Errorf("GET %s: %s", api, resp.Status)
-		}
-		return true, nil
+		return err == nil, err
 	})
 	if err != nil {
 		tb.Fatalf("the tracker never listed the liar's file: %v", err)

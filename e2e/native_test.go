@@ -123,12 +123,8 @@ func (e *env) waitListed(tb testing.TB, digest string) {
 	tb.Helper()
 	api := "http://" + e.trackerAddr(tb) + "/api/files/" + digest
 	err := poll(context.Background(), stepTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, error) {
-		resp, err := http.Get(api)
-		if err != nil {
-			return false, err
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		code, err := httpStatus(ctx, api)
+		return code == http.StatusOK, err
 	})
 	if err != nil {
 		tb.Fatalf("the tracker never listed %s: %v", digest, err)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -127,4 +128,18 @@ func within(d time.Duration, f func() error) error {
 // bytesPerSec, plus a fixed minute for set-up on a slow machine.
 func sizeTimeout(size int64, bytesPerSec float64) time.Duration {
 	return time.Minute + time.Duration(float64(size)/bytesPerSec*float64(time.Second))
+}
+
+// httpStatus GETs url within ctx and returns the response's status code.
+func httpStatus(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
