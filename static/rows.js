@@ -100,7 +100,7 @@ function render(s) {
   }
   for (const [key, li] of rows) {
     if (!seen.has(key)) {
-      lastState.delete(li.dataset.digest);
+      if (key === li.dataset.digest) lastState.delete(key); // not a placeholder's
       dropPreview(li);
       li.remove();
       rows.delete(key);

@@ -91,6 +91,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func runPeer(ctx context.Context, tr trackerAddr, lib swarm.Library, log *slog.Logger, body func(context.Context, *swarm.Node) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	node := swarm.NewNode(swarm.Options{Tracker: tr.ws, Token: tr.token, Library: lib, Logger: log})
+	nameNode(ctx, node, log)
 	ran := make(chan error, 1)
 	go func() { ran <- node.Run(ctx) }()
 	timeout := connectTimeout
@@ -237,6 +238,7 @@ func shareDir(ctx context.Context, dir, trackerURL, token string, log *slog.Logg
 	lib := filestore.New(dir)
 	defer lib.Close()
 	node := swarm.NewNode(swarm.Options{Tracker: trackerURL, Token: token, Library: lib, Logger: log})
+	nameNode(ctx, node, log)
 	ran := make(chan error, 1)
 	go func() { ran <- node.Run(ctx) }()
 	for _, e := range entries {
