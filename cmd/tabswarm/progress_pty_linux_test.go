@@ -45,6 +45,20 @@ func openPTY(t *testing.T, cols uint16) (*os.File, <-chan string) {
 	return pts, out
 }
 
+// ptyOutput closes the terminal side of a pty from openPTY and returns
+// all that was written to it.
+func ptyOutput(t *testing.T, pts *os.File, out <-chan string) string {
+	t.Helper()
+	pts.Close()
+	select {
+	case got := <-out:
+		return got
+	case <-time.After(10 * time.Second):
+		t.Fatal("pty output never ended")
+		return ""
+	}
+}
+
 // TestProgressFitsTerminal draws on real pseudo-terminals of two widths:
 // every line fits, and the wider terminal gets the wider bar.
 func TestProgressFitsTerminal(t *testing.T) {
@@ -59,13 +73,7 @@ func TestProgressFitsTerminal(t *testing.T) {
 		p.update(time.Now(), st)
 		p.update(time.Now(), status{done: 1 << 20, size: 8 << 20, peers: 1, state: swarm.StateStalled})
 		p.end()
-		pts.Close()
-		var got string
-		select {
-		case got = <-out:
-		case <-time.After(10 * time.Second):
-			t.Fatal("pty output never ended")
-		}
+		got := ptyOutput(t, pts, out)
 		checkDrawn(t, got, int(cols), "3.0 MiB / 8.0 MiB")
 		checkDrawn(t, got, int(cols), "1.0 MiB / 8.0 MiB")
 		if m := barCells.FindStringSubmatch(got); m != nil {

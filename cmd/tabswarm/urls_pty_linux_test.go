@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestPrintURLsQR prints the URLs on a pseudo-terminal, turns the QR code
@@ -26,13 +25,7 @@ func TestPrintURLsQR(t *testing.T) {
 
 	pts, out := openPTY(t, 120)
 	printURLs(pts, urls, true)
-	pts.Close()
-	var got string
-	select {
-	case got = <-out:
-	case <-time.After(10 * time.Second):
-		t.Fatal("pty output never ended")
-	}
+	got := ptyOutput(t, pts, out)
 	if !strings.Contains(got, "private") {
 		t.Errorf("no word on the token in %q", got)
 	}
