@@ -174,7 +174,8 @@ func waitJS(tb testing.TB, p *person, what, js string) {
 }
 
 // TestPageKeyboard tabs through the page: every control is reached, each
-// shows a visible focus ring, and every control has a label.
+// shows a visible focus ring, and every control has a label. Then the
+// storage line, and Remove all.
 func TestPageKeyboard(t *testing.T) {
 	e := newEnv(t)
 	p := e.newPerson(t, "kim", "/")
@@ -204,7 +205,7 @@ func TestPageKeyboard(t *testing.T) {
 		}
 		reached[got.Name] = true
 	}
-	for _, want := range []string{"name-input", "pick", "get-input", "get-button", "p2t-input", "save", "copy", "show-qr", "remove"} {
+	for _, want := range []string{"name-input", "pick", "pick-folder", "get-input", "get-button", "p2t-input", "remove-all", "save", "copy", "show-qr", "remove"} {
 		if !reached[want] {
 			t.Errorf("Tab never reached %s (reached %v)", want, reached)
 		}
@@ -215,5 +216,13 @@ func TestPageKeyboard(t *testing.T) {
 		.map((c) => c.outerHTML.slice(0, 80))`)
 	if len(unlabelled) > 0 {
 		t.Errorf("controls without a label: %q", unlabelled)
+	}
+
+	// Storage is shown, and Remove all (confirmed) empties the list.
+	waitJS(t, p, "the storage this tab uses", `/^2\.0 KiB stored here$|used · .* available$/.test(document.querySelector('[data-testid=storage]').textContent)`)
+	stepJS[bool](t, p, "Remove all", `(document.querySelector('[data-testid=remove-all]').click(), true)`)
+	waitJS(t, p, "an empty list after Remove all", `document.querySelectorAll('`+selFile+`').length === 0 && !document.querySelector('#empty').hidden`)
+	if bad := p.consoleErrors(); len(bad) > 0 {
+		t.Errorf("the page logged errors: %q", bad)
 	}
 }
