@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"tabswarm/swarm"
@@ -62,6 +63,26 @@ func TestCollection(t *testing.T) {
 		t.Fatalf("alice: choose a folder: %v", err)
 	}
 	alice.waitCollection(t, trip.Digest.String(), 2, time.Minute)
+
+	// A folder dropped on the window (as a file manager drops it) is walked
+	// to its files: one collection named after it, paths kept.
+	album := filepath.Join(t.TempDir(), "album")
+	os.MkdirAll(filepath.Join(album, "raw"), 0o755)
+	inAlbum := []testFile{makeFile(t, album, "cover.bin", 30), makeFile(t, filepath.Join(album, "raw"), "x.bin", 3000)}
+	dropped, err := swarm.NewCollection("album", []swarm.Entry{
+		{Path: "cover.bin", Digest: mustDigest(t, inAlbum[0].digest), Size: 30},
+		{Path: "raw/x.bin", Digest: mustDigest(t, inAlbum[1].digest), Size: 3000},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := &input.DragData{Items: []*input.DragDataItem{}, Files: []string{album}, DragOperationsMask: 1}
+	for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
+		if _, err := chromedp.Call(ctx, input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: 50, Y: 50, Data: data}); err != nil {
+			t.Fatalf("alice: %s a folder: %v", typ, err)
+		}
+	}
+	alice.waitCollection(t, dropped.Digest.String(), 2, time.Minute)
 
 	bob := e.newPerson(t, "bob", "/")
 	bob.pressGet(t, digest)

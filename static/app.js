@@ -182,7 +182,7 @@ function wireDrop() {
     e.preventDefault();
     depth = 0;
     overlay.hidden = true;
-    if (e.dataTransfer) shareFiles([...e.dataTransfer.files]);
+    if (e.dataTransfer) shareDropped(e.dataTransfer);
   });
 }
 

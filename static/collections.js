@@ -21,12 +21,43 @@ collectionTemplate.innerHTML = `
   <ul class="members" data-testid="members"></ul>
 </li>`;
 
-// shareFiles shares one File as a file and several as one collection.
-function shareFiles(files) {
-  if (files.length === 1) {
+// shareFiles shares one File as a file and several as one collection;
+// paths, when given, are the files' paths in dropped folders.
+function shareFiles(files, paths) {
+  if (files.length === 1 && !paths) {
     share(files[0]);
-  } else if (files.length > 1) {
-    whenReady(() => tabswarm.shareSet(files).catch((err) => console.warn("share:", err.message)));
+  } else if (files.length > 0) {
+    whenReady(() => tabswarm.shareSet(files, paths).catch((err) => console.warn("share:", err.message)));
+  }
+}
+
+// shareDropped shares what a drop brought: files as they are, and folders
+// walked to their files, which keep their paths. The entries are taken
+// during the drop event; walking them may take longer.
+function shareDropped(dt) {
+  const entries = [...(dt.items || [])].map((it) => it.webkitGetAsEntry && it.webkitGetAsEntry()).filter(Boolean);
+  if (!entries.some((e) => e.isDirectory)) {
+    shareFiles([...dt.files]);
+    return;
+  }
+  const files = [], paths = [];
+  Promise.all(entries.map((e) => walkEntry(e, files, paths)))
+    .then(() => shareFiles(files, paths))
+    .catch((err) => setStatus("Could not read the dropped folder: " + err.message, true));
+}
+
+// walkEntry adds the files under a dropped entry, with their paths.
+async function walkEntry(entry, files, paths) {
+  if (entry.isFile) {
+    files.push(await new Promise((ok, fail) => entry.file(ok, fail)));
+    paths.push(entry.fullPath.replace(/^\/+/, ""));
+    return;
+  }
+  const reader = entry.createReader();
+  for (;;) {
+    const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
+    if (!batch.length) return;
+    for (const e of batch) await walkEntry(e, files, paths);
   }
 }
 

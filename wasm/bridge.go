@@ -41,7 +41,9 @@ func (b *bridge) export() js.Value {
 		api.Set(name, js.FuncOf(func(this js.Value, args []js.Value) any { return f(args) }))
 	}
 	fn("share", func(args []js.Value) any { return promise(func() (any, error) { return b.share(arg(args, 0)) }) })
-	fn("shareSet", func(args []js.Value) any { return promise(func() (any, error) { return b.shareSet(arg(args, 0)) }) })
+	fn("shareSet", func(args []js.Value) any {
+		return promise(func() (any, error) { return b.shareSet(arg(args, 0), arg(args, 1)) })
+	})
 	fn("get", func(args []js.Value) any { return promise(func() (any, error) { return b.get(arg(args, 0).String()) }) })
 	fn("open", func(args []js.Value) any {
 		return promise(func() (any, error) { return b.open(arg(args, 0).String()) })

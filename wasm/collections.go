@@ -21,18 +21,23 @@ const collectionKey = "tabswarm.collection."
 
 // shareSet shares several Files (picked, dropped, or a folder chosen) as one
 // collection: each is imported and seeded as its own file, then the set is
-// announced. A folder's files keep their paths under it.
-func (b *bridge) shareSet(list js.Value) (any, error) {
+// announced. A folder's files keep their paths under it: from given, an
+// array of paths beside the files (a dropped folder's), or else from each
+// File's webkitRelativePath (a folder chosen in the picker).
+func (b *bridge) shareSet(list, given js.Value) (any, error) {
 	n := list.Length()
 	if n == 0 {
 		return nil, errors.New("shareSet needs Files")
 	}
+	withPaths := given.Type() == js.TypeObject && given.Length() == n
 	files := make([]js.Value, n)
 	rels := make([]string, n)
 	for i := range n {
 		files[i] = list.Index(i)
 		rels[i] = files[i].Get("name").String()
-		if rp := files[i].Get("webkitRelativePath"); rp.Type() == js.TypeString && rp.String() != "" {
+		if withPaths {
+			rels[i] = given.Index(i).String()
+		} else if rp := files[i].Get("webkitRelativePath"); rp.Type() == js.TypeString && rp.String() != "" {
 			rels[i] = rp.String()
 		}
 	}
