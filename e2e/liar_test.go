@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tabswarm/swarm"
+	"tabswarm/swarm/rtc"
 	"tabswarm/swarm/swarmtest"
 )
 
@@ -52,7 +53,7 @@ func (e *env) startLiar(tb testing.TB, f testFile) *swarm.Node {
 
 	addr := e.trackerAddr(tb)
 	logger := slog.New(slog.NewTextHandler(e.log.writer("liar"), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	n := swarm.NewNode(swarm.Options{Tracker: "ws://" + addr + "/ws", Library: lib, Logger: logger})
+	n := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: "ws://" + addr + "/ws", Logger: logger}), Library: lib, Logger: logger})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

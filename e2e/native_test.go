@@ -14,6 +14,7 @@ import (
 
 	"tabswarm/swarm"
 	"tabswarm/swarm/filestore"
+	"tabswarm/swarm/rtc"
 )
 
 // startNative runs a native peer (pion outside the browser, file-backed
@@ -21,7 +22,7 @@ import (
 func (e *env) startNative(tb testing.TB, name string, lib *filestore.Library) *swarm.Node {
 	tb.Helper()
 	logger := slog.New(slog.NewTextHandler(e.log.writer(name), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	n := swarm.NewNode(swarm.Options{Tracker: "ws://" + e.trackerAddr(tb) + "/ws", Library: lib, Logger: logger})
+	n := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: "ws://" + e.trackerAddr(tb) + "/ws", Logger: logger}), Library: lib, Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -11,8 +11,8 @@ import (
 	"tabswarm/swarm"
 )
 
-// tabStats is what window.tabswarm.stats() returns: a JSON string holding
-// the tab's peer ID and one swarm.FileStats per file.
+// tabStats is what window.tabswarm.stats() returns: an object holding the
+// tab's peer ID and one swarm.FileStats per file.
 type tabStats struct {
 	PeerID string            `json:"peer_id"`
 	Files  []swarm.FileStats `json:"files"`
@@ -31,7 +31,7 @@ func (s tabStats) file(d string) (swarm.FileStats, bool) {
 // stats reads window.tabswarm.stats().
 func (p *person) stats(ctx context.Context) (tabStats, error) {
 	var s tabStats
-	raw, err := evalJS[string](ctx, `window.tabswarm ? window.tabswarm.stats() : ""`)
+	raw, err := evalJS[string](ctx, `window.tabswarm ? JSON.stringify(window.tabswarm.stats()) : ""`)
 	if err != nil {
 		return s, err
 	}

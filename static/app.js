@@ -65,7 +65,7 @@ async function boot() {
   document.documentElement.dataset.ready = "";
   setName($("#name-input").value);
   tick();
-  setInterval(tick, 250);
+  tabswarm.onchange = tick; // called after each change, at most every 100 ms
   setInterval(showStorage, 5000);
   showStorage();
   setInterval(showNetwork, 5000);
@@ -74,14 +74,7 @@ async function boot() {
 }
 
 function tick() {
-  let s;
-  try {
-    const raw = tabswarm.stats();
-    s = typeof raw === "string" ? JSON.parse(raw) : raw;
-  } catch (err) {
-    return;
-  }
-  render(s);
+  render(tabswarm.stats());
 }
 
 // lendMemory lets the peer pass its bytes to Blob and RTCDataChannel.send,

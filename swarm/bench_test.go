@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -15,27 +13,17 @@ import (
 	"tabswarm/internal/figure"
 	"tabswarm/swarm"
 	"tabswarm/swarm/filestore"
+	"tabswarm/swarm/rtc"
 )
 
-// waitComplete polls n until file d is complete. It returns an error as
-// soon as the download ends in error, and when ctx ends first.
+// waitComplete waits until file d on n is complete. It returns the
+// download's error as soon as it ends in one, and when ctx ends first.
 func waitComplete(ctx context.Context, n *swarm.Node, d swarm.Hash) error {
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for {
-		s, ok := n.File(d)
-		switch {
-		case ok && s.State == swarm.StateSeeding:
-			return nil
-		case ok && s.State == swarm.StateError:
-			return fmt.Errorf("download of %s failed: %s", d, s.Error)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("download of %s: %d of %d chunks when %w", d, s.Have, s.Chunks, ctx.Err())
-		case <-t.C:
-		}
+	if err := n.Wait(ctx, d); err != nil {
+		s, _ := n.File(d)
+		return fmt.Errorf("download of %s: %d of %d chunks: %w", d, s.Have, s.Chunks, err)
 	}
+	return nil
 }
 
 // TestWaitCompleteEndsOnError checks that the benchmarks' wait returns
@@ -120,7 +108,7 @@ func bench1GiB(b *testing.B, name string, newLib func(*testing.B) swarm.Library)
 	fig := figure.New(name, "MB/s")
 	for range figure.Runs() {
 		ctx, cancel := context.WithCancel(context.Background())
-		n := swarm.NewNode(swarm.Options{Tracker: url, Library: newLib(b), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		n := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: url}), Library: newLib(b)})
 		done := make(chan struct{})
 		go func() { defer close(done); n.Run(ctx) }()
 		start := time.Now()

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
-
-	"tabswarm/signaling"
 )
 
 // CollectionStats is a snapshot of one collection a node holds or fetches.
@@ -24,16 +22,22 @@ type CollectionStats struct {
 // collection is a collection in a node: its files are ordinary files of
 // the node, each in its own swarm.
 type collection struct {
-	c      *Collection
-	raw    []byte
-	stats  atomic.Pointer[CollectionStats]
-	cancel context.CancelFunc
+	c       *Collection
+	raw     []byte
+	stats   atomic.Pointer[CollectionStats]
+	cancel  context.CancelFunc
+	changed func() // tells the node's subscribers
 }
 
+// set records col's state and tells the node's subscribers if it changed.
 func (col *collection) set(state State, msg string) {
 	s := *col.stats.Load()
+	if s.State == state && s.Error == msg {
+		return
+	}
 	s.State, s.Error = state, msg
 	col.stats.Store(&s)
+	col.changed()
 }
 
 // memberPoll is how often a collection looks at its files' states.
@@ -55,15 +59,19 @@ func (n *Node) AddCollection(ctx context.Context, c *Collection) error {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.closed {
+		return ErrClosed
+	}
 	if n.collections[c.Digest] != nil {
 		return nil
 	}
-	col := &collection{c: c, raw: raw}
+	col := &collection{c: c, raw: raw, changed: n.changes.notify}
 	col.stats.Store(&CollectionStats{Digest: c.Digest.String(), Name: c.Name, Size: c.Size, State: StateDownloading, Files: c.Files})
 	cctx, cancel := context.WithCancel(n.ctx)
 	col.cancel = cancel
 	n.collections[c.Digest] = col
-	go n.follow(cctx, col)
+	n.wg.Go(func() { n.follow(cctx, col) })
+	n.changes.notify()
 	return nil
 }
 
@@ -93,7 +101,7 @@ func (n *Node) follow(ctx context.Context, col *collection) {
 		if state == StateError {
 			return
 		}
-		if state == StateSeeding && n.client.WaitConnected(ctx) == nil && n.announceCollection(ctx, col) == nil {
+		if state == StateSeeding && n.conn.WaitConnected(ctx) == nil && n.announceCollection(ctx, col) == nil {
 			return
 		}
 		select {
@@ -142,12 +150,9 @@ func (n *Node) membersState(c *Collection) (State, string) {
 
 // announceCollection tells the tracker that the node holds all of col.
 func (n *Node) announceCollection(ctx context.Context, col *collection) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, trackerTimeout)
 	defer cancel()
-	_, err := n.client.Request(ctx, signaling.Message{
-		Type: signaling.TypeAnnounce, Digest: col.c.Digest.String(), Manifest: col.raw,
-		Have: len(col.c.Files), Complete: true,
-	})
+	err := n.conn.Announce(ctx, Announcement{Digest: col.c.Digest, P2T: col.raw, Have: len(col.c.Files), Complete: true})
 	if err != nil {
 		n.log.Debug("announce collection", "collection", col.c.Digest, "err", err)
 	}
@@ -173,11 +178,11 @@ func (n *Node) announceCollections(ctx context.Context) {
 // Lookup asks the tracker what d names and checks it, without joining:
 // exactly one result is non-nil on success.
 func (n *Node) Lookup(ctx context.Context, d Hash) (*Manifest, *Collection, error) {
-	reply, err := n.ask(ctx, d)
+	raw, _, err := n.conn.Query(ctx, d)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ParseP2T(reply.Manifest, d)
+	return ParseP2T(raw, d)
 }
 
 // Resolve is Lookup, then it joins what d names: a file's swarm (Add), or
@@ -216,7 +221,8 @@ func (n *Node) RemoveCollection(ctx context.Context, d Hash) error {
 		return fmt.Errorf("collection %s: %w", d, ErrNotFound)
 	}
 	col.cancel()
-	n.client.Send(ctx, signaling.Message{Type: signaling.TypeLeave, Digest: d.String()})
+	n.conn.Leave(ctx, d)
+	n.changes.notify()
 	var errs []error
 	for _, e := range col.c.Files {
 		if err := n.Remove(ctx, e.Digest); err != nil && !errors.Is(err, ErrNotFound) {

@@ -1,6 +1,9 @@
 package swarm
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Functions wrap them with context; test with errors.Is.
 var (
@@ -24,7 +27,7 @@ var (
 	ErrQuota = errors.New("swarm: storage full")
 	// ErrProtocol means a peer broke the wire protocol.
 	ErrProtocol = errors.New("swarm: protocol violation")
-	// ErrClosed means the peer or connection was closed.
+	// ErrClosed means the node, peer or connection was closed.
 	ErrClosed = errors.New("swarm: closed")
 )
 
@@ -34,4 +37,23 @@ var (
 	ErrNoTracker = errors.New("tracker unreachable")
 	// ErrNoPeers means no peer holds the file.
 	ErrNoPeers = errors.New("no peer has this file")
+)
+
+// Errors of a Node's lifecycle and of waiting for a file.
+var (
+	// ErrRunning means Run was called on a node that already ran.
+	ErrRunning = errors.New("swarm: already running")
+	// ErrRemoved means the file was removed while being waited for.
+	ErrRemoved = errors.New("swarm: file removed")
+)
+
+// Why the engine drops a peer that is slow to talk.
+var (
+	// ErrSilent means a peer left its requests without a block for
+	// requestTimeout; it is evicted for a while.
+	ErrSilent = errors.New("swarm: peer delivered nothing in time")
+
+	errNoHello = fmt.Errorf("%w: no hello within %v", ErrProtocol, requestTimeout)
+	errSilent  = fmt.Errorf("%w: no block within %v", ErrSilent, requestTimeout)
+	errStuck   = fmt.Errorf("%w: not reading for %v", ErrSilent, requestTimeout)
 )

@@ -3,9 +3,9 @@ package swarm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +44,7 @@ const (
 	evFrame                    // a frame from a connection
 	evGone                     // a connection ended
 	evChecked                  // a received chunk was verified and stored, or not
+	evCall                     // run fn on the loop (tests read the loop's state so)
 )
 
 type event struct {
@@ -52,20 +53,28 @@ type event struct {
 	f    frame
 	idx  int
 	err  error
+	fn   func()
 }
 
 // file runs one file's part of the swarm: it serves the chunks it holds to
 // every connected peer and fetches the ones it misses. One goroutine, run,
 // owns its state; everything else reaches it through events.
 type file struct {
-	m      *Manifest
-	store  Chunks
-	recent *recentChunks // the node's chunks stored last, or nil
-	log    *slog.Logger
-	hash   func(context.Context, []byte) (Hash, error)
+	m        *Manifest
+	store    Chunks
+	recent   *recentChunks // the node's chunks stored last, or nil
+	log      *slog.Logger
+	hash     func(context.Context, []byte) (Hash, error)
+	onChange func() // called when a snapshot changes; nil: nobody listens
+
+	// now and ticks are the loop's clock; tests set them before run.
+	now   func() time.Time
+	ticks <-chan time.Time
 
 	events  chan event
 	changed chan struct{} // pinged when a chunk is added or the state changes
+	wg      sync.WaitGroup
+	stopped chan struct{} // closed when run has returned and every goroutine it started has ended
 
 	// loop
 	conns     map[string]*peerConn
@@ -78,13 +87,19 @@ type file struct {
 	errMsg    string
 	lastTick  time.Time
 
-	mu     sync.Mutex // guards banned and peers, read by the node
-	banned map[string]string
-	peers  map[string]bool
+	mu      sync.Mutex // guards the fields below, read by the node
+	banned  map[string]string
+	evicted map[string]time.Time // peers that delivered nothing, until when they are skipped
+	peers   map[string]bool
+	dials   map[string]bool
 
 	stats   atomic.Pointer[FileStats]
 	dialing atomic.Int32       // connections being set up; the file is not stalled while > 0
 	cancel  context.CancelFunc // set by the node; ends run
+
+	doneOnce sync.Once
+	done     chan struct{} // closed when the file is complete or has failed
+	err      error         // why it failed, set before done is closed
 }
 
 func newFile(m *Manifest, store Chunks, have Bitfield, log *slog.Logger) *file {
@@ -92,17 +107,22 @@ func newFile(m *Manifest, store Chunks, have Bitfield, log *slog.Logger) *file {
 		m:         m,
 		store:     store,
 		log:       log.With("file", m.Digest.String()[:12]),
+		now:       time.Now,
 		events:    make(chan event, 64),
 		changed:   make(chan struct{}, 1),
+		stopped:   make(chan struct{}),
 		conns:     make(map[string]*peerConn),
 		pick:      newPicker(have, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))),
 		source:    make([]int, m.NumChunks()),
 		sourceIdx: make(map[string]int),
 		totals:    make(map[string]*PeerStats),
 		banned:    make(map[string]string),
+		evicted:   make(map[string]time.Time),
 		peers:     make(map[string]bool),
+		dials:     make(map[string]bool),
 		state:     StateDownloading,
 		hash:      func(_ context.Context, b []byte) (Hash, error) { return HashChunk(b), nil },
+		done:      make(chan struct{}),
 	}
 	for i := range f.source {
 		if have.Has(i) {
@@ -111,12 +131,29 @@ func newFile(m *Manifest, store Chunks, have Bitfield, log *slog.Logger) *file {
 	}
 	if have.Full() {
 		f.state = StateSeeding
+		f.finish(nil)
 	}
 	f.publish()
 	return f
 }
 
-func (f *file) complete() bool { return f.pick.have.Full() }
+func (f *file) complete() bool { return f.pick.full() }
+
+// finish records the file's outcome once: nil when complete.
+func (f *file) finish(err error) {
+	f.doneOnce.Do(func() {
+		f.err = err
+		close(f.done)
+	})
+}
+
+// idle waits until run has returned and its goroutines have ended.
+func (f *file) idle(ctx context.Context) {
+	select {
+	case <-f.stopped:
+	case <-ctx.Done():
+	}
+}
 
 // attach hands a new connection to the loop.
 func (f *file) attach(ctx context.Context, c *peerConn) {
@@ -127,18 +164,38 @@ func (f *file) attach(ctx context.Context, c *peerConn) {
 	}
 }
 
-// skip reports whether the node should not open a connection to peer id:
-// already connected, or banned for lying.
+// skip reports whether the node should not connect to peer id: already
+// connected, banned for lying, or lately evicted for delivering nothing.
 func (f *file) skip(id string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.peers[id] || f.banned[id] != ""
+	return f.peers[id] || f.banned[id] != "" || f.now().Before(f.evicted[id])
 }
 
 func (f *file) peerCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.peers)
+}
+
+// startDial records a connection to peer being set up, and reports false
+// if one already is.
+func (f *file) startDial(peer string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dials[peer] {
+		return false
+	}
+	f.dials[peer] = true
+	f.dialing.Add(1)
+	return true
+}
+
+func (f *file) endDial(peer string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.dials, peer)
+	f.dialing.Add(-1)
 }
 
 func (f *file) ping() {
@@ -149,11 +206,16 @@ func (f *file) ping() {
 }
 
 // run is the file's loop. It returns when ctx ends, closing every
-// connection.
+// connection and waiting for the goroutines it started.
 func (f *file) run(ctx context.Context) {
-	tick := time.NewTicker(tickInterval)
-	defer tick.Stop()
-	f.lastTick = time.Now()
+	defer close(f.stopped)
+	defer f.wg.Wait()
+	if f.ticks == nil {
+		tick := time.NewTicker(tickInterval)
+		defer tick.Stop()
+		f.ticks = tick.C
+	}
+	f.lastTick = f.now()
 	defer func() {
 		for _, c := range f.conns {
 			c.close()
@@ -165,7 +227,7 @@ func (f *file) run(ctx context.Context) {
 			if f.handle(ctx, ev) {
 				f.schedule()
 			}
-		case now := <-tick.C:
+		case now := <-f.ticks:
 			f.tick(now)
 			f.schedule()
 		case <-ctx.Done():
@@ -186,6 +248,9 @@ func (f *file) handle(ctx context.Context, ev event) bool {
 		return true
 	case evChecked:
 		return f.checked(c, ev.idx, ev.err)
+	case evCall:
+		ev.fn()
+		return false
 	}
 	if f.conns[c.id] != c {
 		return false // a frame from a connection already dropped
@@ -201,10 +266,7 @@ func (f *file) handle(ctx context.Context, ev event) bool {
 }
 
 func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
-	f.mu.Lock()
-	reason := f.banned[c.id]
-	f.mu.Unlock()
-	if reason != "" {
+	if f.skipAttach(c) {
 		c.close()
 		return false
 	}
@@ -218,7 +280,8 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 		f.drop(old, errors.New("replaced by a simultaneous connection"))
 	}
 	f.conns[c.id] = c
-	c.since = time.Now()
+	c.now = f.now
+	c.since, c.progress = f.now(), f.now()
 	f.mu.Lock()
 	f.peers[c.id] = true
 	f.mu.Unlock()
@@ -226,14 +289,22 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 		f.totals[c.id] = &PeerStats{ID: c.id}
 	}
 	c.out.control(appendHello(nil, f.pick.have))
-	go f.readLoop(ctx, c)
-	go func() {
-		if err := c.writeLoop(ctx, f.readChunk); err != nil {
+	f.wg.Go(func() { f.readLoop(ctx, c) })
+	f.wg.Go(func() {
+		if err := c.writeLoop(ctx, &f.wg, f.readChunk); err != nil {
 			c.close()
 		}
-	}()
+	})
 	f.log.Debug("peer connected", "peer", c.id)
 	return false
+}
+
+// skipAttach reports whether a new connection must be refused: its peer
+// is banned or evicted.
+func (f *file) skipAttach(c *peerConn) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.banned[c.id] != "" || f.now().Before(f.evicted[c.id])
 }
 
 func (f *file) readLoop(ctx context.Context, c *peerConn) {
@@ -243,7 +314,6 @@ func (f *file) readLoop(ctx context.Context, c *peerConn) {
 			var fr frame
 			fr, err = decodeFrame(b)
 			if err == nil {
-				c.bytesIn.Add(int64(len(fr.Data)))
 				select {
 				case f.events <- event{kind: evFrame, c: c, f: fr}:
 					continue
@@ -258,158 +328,6 @@ func (f *file) readLoop(ctx context.Context, c *peerConn) {
 		}
 		return
 	}
-}
-
-// frame applies one frame from c; an error drops c.
-func (f *file) frame(ctx context.Context, c *peerConn, fr frame) error {
-	n := f.m.NumChunks()
-	if fr.Kind == kindHello {
-		if c.hello {
-			return fmt.Errorf("%w: second hello", ErrProtocol)
-		}
-		if fr.Version != WireVersion {
-			return fmt.Errorf("%w: wire version %d, want %d", ErrProtocol, fr.Version, WireVersion)
-		}
-		bf, ok := BitfieldFromBytes(n, fr.Have)
-		if !ok {
-			return fmt.Errorf("%w: hello for %d chunks, file has %d", ErrProtocol, fr.Count, n)
-		}
-		c.hello, c.have = true, bf
-		f.pick.addPeer(bf)
-		return nil
-	}
-	if !c.hello {
-		return fmt.Errorf("%w: %v before hello", ErrProtocol, fr.Kind)
-	}
-	if fr.Index >= n {
-		return fmt.Errorf("%w: %v for chunk %d of %d", ErrProtocol, fr.Kind, fr.Index, n)
-	}
-	i := fr.Index
-	switch fr.Kind {
-	case kindHave:
-		if !c.have.Has(i) {
-			c.have.Set(i)
-			f.pick.avail[i]++
-		}
-	case kindRequest:
-		if !f.pick.have.Has(i) || !c.out.upload(i) {
-			c.out.control(appendIndex(nil, kindReject, i))
-		}
-	case kindCancel:
-		c.out.cancel(i)
-	case kindReject:
-		if c.asked[i] != nil {
-			f.unask(c, i)
-		}
-		if c.have.Has(i) {
-			c.have.Clear(i)
-			f.pick.avail[i]--
-		}
-	case kindPiece:
-		return f.piece(ctx, c, fr)
-	}
-	return nil
-}
-
-// piece adds one block to a requested chunk and, once the chunk is whole,
-// hands it to a goroutine for verification and storage.
-func (f *file) piece(ctx context.Context, c *peerConn, fr frame) error {
-	a := c.asked[fr.Index]
-	if a == nil {
-		return nil // cancelled, or already received from someone else
-	}
-	size := f.m.ChunkLen(fr.Index)
-	blk := fr.Offset / BlockSize
-	if fr.Offset%BlockSize != 0 || fr.Offset >= size || len(fr.Data) != min(BlockSize, size-fr.Offset) || a.got.Has(blk) {
-		return fmt.Errorf("%w: bad block at %d of chunk %d", ErrProtocol, fr.Offset, fr.Index)
-	}
-	if a.buf == nil {
-		a.buf = make([]byte, size)
-		a.got = NewBitfield((size + BlockSize - 1) / BlockSize)
-	}
-	copy(a.buf[fr.Offset:], fr.Data)
-	a.got.Set(blk)
-	a.since = time.Now()
-	if !a.got.Full() {
-		return nil
-	}
-	i := fr.Index
-	f.unask(c, i)
-	f.pick.busy.Set(i)
-	for _, o := range f.conns {
-		if o.asked[i] != nil {
-			o.out.control(appendIndex(nil, kindCancel, i))
-			f.unask(o, i)
-		}
-	}
-	go func(data []byte) {
-		h, err := f.hash(ctx, data)
-		switch {
-		case err != nil:
-		case h != f.m.Chunks[i]:
-			err = fmt.Errorf("chunk %d from peer %s: %w", i, c.id, ErrBadChunk)
-		default:
-			if err = f.store.WriteChunk(ctx, i, data); err == nil {
-				f.stored(i, data)
-			}
-		}
-		select {
-		case f.events <- event{kind: evChecked, c: c, idx: i, err: err}:
-		case <-ctx.Done():
-		}
-	}(a.buf)
-	return nil
-}
-
-func (f *file) unask(c *peerConn, i int) {
-	delete(c.asked, i)
-	f.pick.inflight[i]--
-}
-
-// checked records the outcome of verifying and storing chunk i from c.
-func (f *file) checked(c *peerConn, i int, err error) bool {
-	f.pick.busy.Clear(i)
-	switch {
-	case err == nil:
-		f.pick.have.Set(i)
-		f.source[i] = f.sourceOf(c.id)
-		if t := f.totals[c.id]; t != nil {
-			t.Chunks++
-		}
-		for _, o := range f.conns {
-			o.out.control(appendIndex(nil, kindHave, i))
-		}
-		if f.complete() {
-			f.state = StateSeeding
-			f.log.Info("download complete")
-			f.publish()
-		}
-		f.ping()
-	case errors.Is(err, ErrBadChunk):
-		f.log.Warn("dropping lying peer", "peer", c.id, "err", err)
-		f.mu.Lock()
-		f.banned[c.id] = err.Error()
-		f.mu.Unlock()
-		if f.conns[c.id] == c {
-			f.drop(c, err)
-		}
-	default:
-		f.log.Error("storing chunk", "chunk", i, "err", err)
-		f.state, f.errMsg = StateError, err.Error()
-		f.publish()
-		f.ping()
-	}
-	return true
-}
-
-func (f *file) sourceOf(id string) int {
-	k, ok := f.sourceIdx[id]
-	if !ok {
-		k = len(f.sourceIDs)
-		f.sourceIDs = append(f.sourceIDs, id)
-		f.sourceIdx[id] = k
-	}
-	return k + 2
 }
 
 // drop forgets c, returning its outstanding requests to the pool.
@@ -431,7 +349,8 @@ func (f *file) drop(c *peerConn, err error) {
 	c.close()
 }
 
-// schedule fills every peer's request pipeline.
+// schedule fills every peer's request pipeline, the peers that delivered
+// the most first, so they get the rarest chunks.
 func (f *file) schedule() {
 	if f.state == StateError || f.complete() {
 		return
@@ -439,24 +358,47 @@ func (f *file) schedule() {
 	// Chunks received but not yet verified and stored hold a whole chunk
 	// in memory each; past the bound, storage is the bottleneck and asking
 	// for more would only pile them up.
-	if f.pick.busy.Count() >= maxBusy {
+	if f.pick.verifying() >= maxBusy {
 		return
 	}
-	endgame := f.pick.endgame()
+	conns := make([]*peerConn, 0, len(f.conns))
 	for _, c := range f.conns {
-		for c.hello && len(c.asked) < c.depth {
+		if c.hello {
+			conns = append(conns, c)
+		}
+	}
+	sort.Slice(conns, func(i, j int) bool { return f.delivered(conns[i]) > f.delivered(conns[j]) })
+	endgame := f.pick.endgame()
+	now := f.now()
+	for _, c := range conns {
+		for len(c.asked) < c.depth {
 			i, ok := f.pick.pick(c.have, c.asked, endgame)
 			if !ok {
 				break
 			}
-			c.asked[i] = &assembly{since: time.Now()}
-			f.pick.inflight[i]++
+			if len(c.asked) == 0 {
+				c.progress = now // the silence clock starts with the first request
+			}
+			c.asked[i] = &assembly{stale: c.cancelled[i]}
+			delete(c.cancelled, i)
+			f.pick.asked(i)
 			c.out.control(appendIndex(nil, kindRequest, i))
 		}
 	}
 }
 
-// tick measures rates, sizes pipelines, and works out the state.
+// delivered is the payload c's peer has sent for this file, over this
+// connection and the earlier ones.
+func (f *file) delivered(c *peerConn) int64 {
+	n := c.bytesIn.Load()
+	if t := f.totals[c.id]; t != nil {
+		n += t.Received
+	}
+	return n
+}
+
+// tick measures rates, sizes pipelines, evicts silent peers, and works out
+// the state.
 func (f *file) tick(now time.Time) {
 	dt := now.Sub(f.lastTick).Seconds()
 	f.lastTick = now
@@ -467,6 +409,12 @@ func (f *file) tick(now time.Time) {
 		in, out := c.bytesIn.Load(), c.bytesOut.Load()
 		c.rateIn = 0.6*c.rateIn + 0.4*float64(in-c.lastIn)/dt
 		c.rateOut = 0.6*c.rateOut + 0.4*float64(out-c.lastOut)/dt
+		if c.rateIn < 1 {
+			c.rateIn = 0 // a rate decays for ever; below a byte a second it is none
+		}
+		if c.rateOut < 1 {
+			c.rateOut = 0
+		}
 		c.lastIn, c.lastOut = in, out
 		want := int(c.rateIn*pipelineSeconds/float64(f.m.ChunkSize)) + 1
 		c.depth = max(minPipeline, min(maxPipeline, want))
@@ -478,7 +426,7 @@ func (f *file) tick(now time.Time) {
 			inflight = inflight || len(c.asked) > 0
 		}
 		old := f.state
-		if inflight || f.pick.busy.Count() > 0 || f.pick.missingAvailable() || f.dialing.Load() > 0 {
+		if inflight || f.pick.verifying() > 0 || f.pick.missingAvailable() || f.dialing.Load() > 0 {
 			f.state = StateDownloading
 		} else {
 			f.state = StateStalled
@@ -490,24 +438,30 @@ func (f *file) tick(now time.Time) {
 	f.publish()
 }
 
-// requestTimeout is how long a request may go without a block before it
-// is cancelled and given to another peer.
-const requestTimeout = 10 * time.Second
+// Silence bounds. A peer that leaves its requests without a single block
+// for requestTimeout is evicted, its requests go to the others, and it is
+// not connected to again for evictFor: a fake seeder that says it has
+// everything and sends nothing holds a slot for seconds, not forever.
+const (
+	requestTimeout = 10 * time.Second
+	evictFor       = time.Minute
+)
 
-// expire cancels requests that a peer has left unanswered too long; the
-// chunks go back to the pool for the next schedule.
+// expire drops peers that sent no hello in time or stopped reading, and
+// evicts those that left their requests unanswered too long.
 func (f *file) expire(now time.Time) {
 	for _, c := range f.conns {
-		if !c.hello && now.Sub(c.since) > requestTimeout {
-			f.drop(c, fmt.Errorf("%w: no hello within %v", ErrProtocol, requestTimeout))
-			continue
-		}
-		for i, a := range c.asked {
-			if now.Sub(a.since) > requestTimeout {
-				f.log.Debug("request timed out", "peer", c.id, "chunk", i)
-				c.out.control(appendIndex(nil, kindCancel, i))
-				f.unask(c, i)
-			}
+		switch {
+		case !c.hello && now.Sub(c.since) > requestTimeout:
+			f.drop(c, errNoHello)
+		case c.stuck(now.Add(-requestTimeout)):
+			f.drop(c, errStuck)
+		case len(c.asked) > 0 && now.Sub(c.progress) > requestTimeout:
+			f.log.Debug("evicting silent peer", "peer", c.id, "asked", len(c.asked))
+			f.mu.Lock()
+			f.evicted[c.id] = now.Add(evictFor)
+			f.mu.Unlock()
+			f.drop(c, errSilent)
 		}
 	}
 }

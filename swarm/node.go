@@ -2,36 +2,25 @@ package swarm
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/pion/webrtc/v4"
-
-	"tabswarm/signaling"
 )
 
 // Options configures a Node. The zero value of each field is a documented
-// default; Tracker is required.
+// default; Connector is required.
 type Options struct {
-	// Tracker is the WebSocket URL of the tracker's signalling endpoint,
-	// ws://host:port/ws.
-	Tracker string
+	// Connector finds peers and opens connections to them: rtc.New for
+	// the tracker and WebRTC.
+	Connector Connector
 	// Library keeps the chunks. Nil: a MemLibrary.
 	Library Library
 	// Logger receives the node's logs. Nil: discard.
 	Logger *slog.Logger
 	// MaxPeers bounds the connections per file. Zero: 12.
 	MaxPeers int
-	// ICEServers are STUN or TURN servers for peers on different networks.
-	// None are needed on a LAN.
-	ICEServers []webrtc.ICEServer
-	// Token is a private tracker's access token; empty for an open one.
-	Token string
 	// Hash computes a chunk's SHA-256 for verification. Nil: HashChunk. A
 	// browser on a secure page passes one backed by crypto.subtle.
 	Hash func(ctx context.Context, data []byte) (Hash, error)
@@ -40,24 +29,27 @@ type Options struct {
 	QueryInterval time.Duration
 }
 
-// Node is one peer: it joins the swarm of every file it holds, serves their
-// chunks and fetches the ones it misses. The same Node runs natively and in
-// a browser tab; only the Library differs.
+// Node is the peer engine: it holds files, serves the chunks it has and
+// fetches the ones it misses over the connections its Connector opens. The
+// same Node runs natively and in a browser tab; only the Library and the
+// Connector's transport differ.
 type Node struct {
-	opts   Options
-	log    *slog.Logger
-	client *signaling.Client
-	api    *webrtc.API
+	opts Options
+	log  *slog.Logger
+	conn Connector
 
-	ready chan struct{}
-	ctx   context.Context // Run's, once ready is closed
+	running atomic.Bool
+	ready   chan struct{}   // closed once Run has set ctx
+	ctx     context.Context // Run's, once ready is closed
+	wg      sync.WaitGroup  // goroutines of the node and its files
+	changes notifier
 
 	recent *recentChunks // the chunks stored last, of every file
 
 	mu          sync.Mutex
+	closed      bool // Run has returned or is returning
 	files       map[Hash]*file
 	collections map[Hash]*collection
-	sessions    map[string]*rtcSession
 }
 
 // NewNode returns a Node; call Run to start it.
@@ -66,7 +58,7 @@ func NewNode(opts Options) *Node {
 		opts.Library = new(MemLibrary)
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.MaxPeers == 0 {
 		opts.MaxPeers = 12
@@ -77,36 +69,32 @@ func NewNode(opts Options) *Node {
 	if opts.QueryInterval == 0 {
 		opts.QueryInterval = 5 * time.Second
 	}
-	n := &Node{
+	return &Node{
 		opts:        opts,
 		log:         opts.Logger,
-		api:         newAPI(),
+		conn:        opts.Connector,
 		ready:       make(chan struct{}),
 		recent:      newRecentChunks(recentBytes),
 		files:       make(map[Hash]*file),
 		collections: make(map[Hash]*collection),
-		sessions:    make(map[string]*rtcSession),
 	}
-	n.client = signaling.NewClient(opts.Tracker, signaling.Options{
-		Logger:    opts.Logger,
-		Token:     opts.Token,
-		OnConnect: n.announceAll,
-	})
-	return n
 }
 
-// SetName sets the name the tracker shows others for this node instead
-// of its peer ID (see signaling.TypeHello) and returns it cleaned; a name
-// signaling.CleanName refuses is an error and changes nothing.
-func (n *Node) SetName(ctx context.Context, name string) (string, error) {
-	return n.client.SetName(ctx, name)
-}
-
-// Run connects to the tracker, reconnecting as needed, and serves until ctx
-// ends. Files held in the Library join their swarms at once.
+// Run runs the connector and every file until ctx ends. Files held in the
+// Library join their swarms at once. Run returns only once every goroutine
+// of the node has ended and the last chunk write is done, so the caller
+// may then close the Library. A second call returns ErrRunning.
 func (n *Node) Run(ctx context.Context) error {
+	if n.conn == nil {
+		return fmt.Errorf("swarm: Options.Connector is nil")
+	}
+	if !n.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	n.ctx = ctx
 	close(n.ready)
+	defer n.shutdown(cancel)
 	ms, err := n.opts.Library.Files(ctx)
 	if err != nil {
 		return fmt.Errorf("listing files: %w", err)
@@ -116,37 +104,49 @@ func (n *Node) Run(ctx context.Context) error {
 			n.log.Error("resuming file", "file", m.Digest, "err", err)
 		}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- n.client.Run(ctx) }()
-	for {
-		select {
-		case m := <-n.client.Messages():
-			n.dispatch(ctx, m)
-		case err := <-errc:
-			return err
-		}
+	return n.conn.Run(ctx, handler{n})
+}
+
+// shutdown ends every file and waits for all the node's goroutines.
+func (n *Node) shutdown(cancel context.CancelFunc) {
+	cancel()
+	n.mu.Lock()
+	n.closed = true
+	files := n.all()
+	n.mu.Unlock()
+	n.wg.Wait()
+	for _, f := range files {
+		f.finish(ErrClosed)
 	}
+	n.changes.notify()
+}
+
+// all returns every file; n.mu must be held.
+func (n *Node) all() []*file {
+	fs := make([]*file, 0, len(n.files))
+	for _, f := range n.files {
+		fs = append(fs, f)
+	}
+	return fs
 }
 
 // PeerID returns the ID the tracker gave this node, or "" while it is not
 // connected.
-func (n *Node) PeerID() string { return n.client.PeerID() }
+func (n *Node) PeerID() string { return n.conn.PeerID() }
 
-// WaitConnected blocks until the node is connected to the tracker.
-func (n *Node) WaitConnected(ctx context.Context) error { return n.client.WaitConnected(ctx) }
+// WaitConnected blocks until the node's connector is connected.
+func (n *Node) WaitConnected(ctx context.Context) error { return n.conn.WaitConnected(ctx) }
 
 // Add joins the swarm of m's file: it serves the chunks the Library holds
-// and fetches the rest. Adding a file twice is harmless.
+// and fetches the rest. Adding a file twice is harmless. It waits for Run
+// to start.
 func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
 	select {
 	case <-n.ready:
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	n.mu.Lock()
-	f := n.files[m.Digest]
-	n.mu.Unlock()
-	if f != nil {
+	if f := n.file(m.Digest); f != nil {
 		return f.stats.Load().State, nil
 	}
 	store, err := n.opts.Library.Open(ctx, m)
@@ -159,56 +159,47 @@ func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.closed {
+		return "", ErrClosed
+	}
 	if f := n.files[m.Digest]; f != nil {
 		return f.stats.Load().State, nil
 	}
-	f = newFile(m, store, have, n.log)
+	f := newFile(m, store, have, n.log)
 	f.hash = n.opts.Hash
 	f.recent = n.recent
+	f.onChange = n.changes.notify
 	n.files[m.Digest] = f
 	fctx, cancel := context.WithCancel(n.ctx)
 	f.cancel = cancel
-	go f.run(fctx)
-	go n.manage(fctx, f)
+	n.wg.Go(func() { f.run(fctx) })
+	n.wg.Go(func() { n.manage(fctx, f) })
+	n.changes.notify()
 	return f.stats.Load().State, nil
 }
 
 // Get asks the tracker for the manifest of digest d, checks it, and adds
-// the file. A digest of a collection gives an error wrapping ErrCollection;
-// Resolve takes both.
+// the file. An error wrapping ErrNoPeers means no peer holds it. A digest
+// of a collection gives an error wrapping ErrCollection; Resolve takes
+// both.
 func (n *Node) Get(ctx context.Context, d Hash) (*Manifest, error) {
-	reply, err := n.ask(ctx, d)
+	raw, peers, err := n.conn.Query(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	m, err := ParseManifest(reply.Manifest, d)
+	m, err := ParseManifest(raw, d)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := n.Add(ctx, m); err != nil {
 		return nil, err
 	}
-	n.connectAll(m.Digest, reply.Peers)
+	n.connectAll(m.Digest, peers)
 	return m, nil
 }
 
-// ask asks the tracker who holds d, and for its .p2t.
-func (n *Node) ask(ctx context.Context, d Hash) (signaling.Message, error) {
-	if err := n.client.WaitConnected(ctx); err != nil {
-		return signaling.Message{}, fmt.Errorf("%w: %v", ErrNoTracker, err)
-	}
-	reply, err := n.client.Request(ctx, signaling.Message{Type: signaling.TypeQuery, Digest: d.String()})
-	var te *signaling.Error
-	if errors.As(err, &te) && te.Code == signaling.CodeUnknownFile {
-		return reply, fmt.Errorf("%s: %w", d, ErrNoPeers)
-	}
-	if err != nil {
-		return reply, fmt.Errorf("asking the tracker for %s: %w", d, err)
-	}
-	return reply, nil
-}
-
-// Remove leaves m's swarm and deletes its chunks.
+// Remove leaves d's swarm and deletes its chunks, once the file's last
+// write is done. Wait for d returns ErrRemoved.
 func (n *Node) Remove(ctx context.Context, d Hash) error {
 	n.mu.Lock()
 	f := n.files[d]
@@ -216,15 +207,56 @@ func (n *Node) Remove(ctx context.Context, d Hash) error {
 	n.mu.Unlock()
 	if f != nil {
 		f.cancel()
-		n.client.Send(ctx, signaling.Message{Type: signaling.TypeLeave, Digest: d.String()})
+		f.finish(ErrRemoved)
+		f.idle(ctx)
+		n.conn.Leave(ctx, d)
+		n.changes.notify()
 	}
 	return n.opts.Library.Remove(ctx, d)
 }
 
+// Wait blocks until file d is complete (nil) or has failed, and returns
+// its error: one wrapping ErrQuota when storage is full, the store's own
+// error otherwise, ErrRemoved after Remove, ErrClosed when the node
+// stopped, ErrNotFound when the node does not hold d, or ctx's error.
+func (n *Node) Wait(ctx context.Context, d Hash) error {
+	f := n.file(d)
+	if f == nil {
+		return fmt.Errorf("%s: %w", d, ErrNotFound)
+	}
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Err returns the error file d failed with, or nil while it has not failed
+// (or is complete). Unlike Wait it never blocks.
+func (n *Node) Err(d Hash) error {
+	f := n.file(d)
+	if f == nil {
+		return nil
+	}
+	select {
+	case <-f.done:
+		return f.err
+	default:
+		return nil
+	}
+}
+
+// Subscribe returns a channel that receives a value after something a
+// snapshot shows has changed (a file added, removed, or its stats), and a
+// function that ends the subscription. Changes coalesce: a slow reader
+// gets one value for many changes, then reads Stats or File.
+func (n *Node) Subscribe() (<-chan struct{}, func()) { return n.changes.subscribe() }
+
 // Stats returns a snapshot of every file. It never blocks, so a browser
 // event handler may call it.
 func (n *Node) Stats() Stats {
-	s := Stats{PeerID: n.client.PeerID(), Files: []FileStats{}, Collections: []CollectionStats{}}
+	s := Stats{PeerID: n.conn.PeerID(), Files: []FileStats{}, Collections: []CollectionStats{}}
 	n.mu.Lock()
 	for _, f := range n.files {
 		s.Files = append(s.Files, *f.stats.Load())
@@ -238,149 +270,11 @@ func (n *Node) Stats() Stats {
 
 // File returns a snapshot of one file, and false if the node does not hold it.
 func (n *Node) File(d Hash) (FileStats, bool) {
-	n.mu.Lock()
-	f := n.files[d]
-	n.mu.Unlock()
+	f := n.file(d)
 	if f == nil {
 		return FileStats{}, false
 	}
 	return *f.stats.Load(), true
-}
-
-func (n *Node) file(d Hash) *file {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.files[d]
-}
-
-// manage keeps the tracker up to date about f, at most once per
-// announceInterval until f is complete, and, while f misses chunks, asks
-// the tracker for more peers.
-func (n *Node) manage(ctx context.Context, f *file) {
-	announced, withManifest := -1, true
-	var sent int64
-	var last time.Time
-	query := time.NewTicker(n.opts.QueryInterval)
-	defer query.Stop()
-	if s := f.stats.Load(); s.State != StateSeeding {
-		// A resumed or .p2t download looks for peers at once.
-		if err := n.client.WaitConnected(ctx); err != nil {
-			return
-		}
-		n.query(ctx, f)
-	}
-	for {
-		s := f.stats.Load()
-		complete := s.Have == s.Chunks
-		changed := s.Have != announced || (s.Sent != sent && time.Since(last) >= reportInterval)
-		if changed && (complete || time.Since(last) >= announceInterval) {
-			if err := n.client.WaitConnected(ctx); err != nil {
-				return
-			}
-			if err := n.announce(ctx, f, withManifest); err == nil {
-				announced, sent, withManifest, last = s.Have, s.Sent, false, time.Now()
-			}
-		}
-		select {
-		case <-f.changed:
-		case <-query.C:
-			if s.State != StateSeeding && s.State != StateError && f.peerCount() < n.opts.MaxPeers {
-				n.query(ctx, f)
-			}
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// announceInterval spaces out the announces of a file being downloaded;
-// reportInterval those that only update the byte counters.
-const (
-	announceInterval = 2 * time.Second
-	reportInterval   = 10 * time.Second
-)
-
-func (n *Node) announce(ctx context.Context, f *file, withManifest bool) error {
-	s := f.stats.Load()
-	msg := signaling.Message{
-		Type: signaling.TypeAnnounce, Digest: s.Digest, Have: s.Have, Complete: s.Have == s.Chunks,
-		Uploaded: s.Sent, Downloaded: s.Received,
-	}
-	if withManifest {
-		raw, err := json.Marshal(f.m)
-		if err != nil {
-			return err
-		}
-		msg.Manifest = raw
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	_, err := n.client.Request(ctx, msg)
-	if err != nil {
-		n.log.Debug("announce", "file", s.Digest, "err", err)
-	}
-	return err
-}
-
-// announceAll re-announces every file after a (re)connection to the tracker.
-func (n *Node) announceAll(ctx context.Context, peerID string) {
-	n.mu.Lock()
-	files := make([]*file, 0, len(n.files))
-	for _, f := range n.files {
-		files = append(files, f)
-	}
-	n.mu.Unlock()
-	for _, f := range files {
-		n.announce(ctx, f, true)
-	}
-	n.announceCollections(ctx)
-}
-
-func (n *Node) query(ctx context.Context, f *file) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	reply, err := n.client.Request(ctx, signaling.Message{Type: signaling.TypeQuery, Digest: f.m.Digest.String()})
-	if err != nil {
-		n.log.Debug("query", "file", f.m.Digest, "err", err)
-		return
-	}
-	n.connectAll(f.m.Digest, reply.Peers)
-}
-
-// dispatch handles one unsolicited message from the tracker.
-func (n *Node) dispatch(ctx context.Context, m signaling.Message) {
-	switch m.Type {
-	case signaling.TypeSignal:
-		if m.Signal != nil {
-			n.signal(ctx, m.From, m.Digest, *m.Signal)
-		}
-	case signaling.TypePeers:
-		d, err := ParseDigest(m.Digest)
-		if err == nil {
-			n.connectAll(d, m.Peers)
-		}
-	}
-}
-
-// connectAll opens connections for file d to the given peers, up to the
-// per-file bound, unless d is complete.
-func (n *Node) connectAll(d Hash, peers []signaling.PeerInfo) {
-	f := n.file(d)
-	if f == nil || f.stats.Load().State == StateSeeding {
-		return
-	}
-	self := n.client.PeerID()
-	room := n.opts.MaxPeers - f.peerCount()
-	for _, p := range peers {
-		if room <= 0 {
-			return
-		}
-		if p.ID == self || f.skip(p.ID) || n.dialing(d, p.ID) {
-			continue
-		}
-		room--
-		go n.dial(n.ctx, f, p.ID)
-	}
 }
 
 // Manifest returns the manifest of a file the node holds, or nil.
@@ -389,4 +283,10 @@ func (n *Node) Manifest(d Hash) *Manifest {
 		return f.m
 	}
 	return nil
+}
+
+func (n *Node) file(d Hash) *file {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.files[d]
 }

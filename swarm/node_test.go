@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"tabswarm/swarm"
+	"tabswarm/swarm/rtc"
 	"tabswarm/swarm/swarmtest"
 	"tabswarm/tracker"
 )
@@ -70,7 +71,7 @@ func seedBytes(t testing.TB, lib swarm.Library, name string, data []byte) *swarm
 func startNode(t testing.TB, url string, lib swarm.Library) *swarm.Node {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	n := swarm.NewNode(swarm.Options{Tracker: url, Library: lib, Logger: testLogger(t), QueryInterval: 500 * time.Millisecond})
+	n := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: url, Logger: testLogger(t)}), Library: lib, Logger: testLogger(t), QueryInterval: 500 * time.Millisecond})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

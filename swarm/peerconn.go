@@ -11,11 +11,23 @@ import (
 // requests past it are rejected.
 const maxUploadQueue = 64
 
-// assembly collects the blocks of one requested chunk.
+// assembly collects the blocks of one requested chunk, in order.
 type assembly struct {
-	buf   []byte
-	got   Bitfield // blocks received
-	since time.Time
+	blocks [][]byte
+	next   int  // bytes received: the offset of the next block
+	stale  bool // asked again after a cancel: blocks of the old send may come first
+}
+
+// join returns the chunk, size bytes, from its blocks.
+func (a *assembly) join(size int) []byte {
+	if len(a.blocks) == 1 {
+		return a.blocks[0]
+	}
+	b := make([]byte, 0, size)
+	for _, blk := range a.blocks {
+		b = append(b, blk...)
+	}
+	return b
 }
 
 // peerConn is one wire connection to a remote peer for one file. Its
@@ -28,17 +40,21 @@ type peerConn struct {
 	out       outbox
 
 	bytesIn, bytesOut atomic.Int64
+	now               func() time.Time // the file's clock
+	sending           atomic.Int64     // when the Send under way began (Unix ns), or 0
 
 	// loop
-	since   time.Time // attached
-	hello   bool
-	have    Bitfield
-	asked   map[int]*assembly
-	depth   int
-	rateIn  float64 // bytes/s, smoothed
-	rateOut float64
-	lastIn  int64
-	lastOut int64
+	since     time.Time // attached
+	progress  time.Time // the last block or answer, or the first request after none were outstanding
+	hello     bool
+	have      Bitfield
+	asked     map[int]*assembly
+	cancelled map[int]bool // chunks asked and then withdrawn: their blocks are ignored
+	depth     int
+	rateIn    float64 // bytes/s, smoothed
+	rateOut   float64
+	lastIn    int64
+	lastOut   int64
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -51,7 +67,9 @@ func newPeerConn(id, initiator string, t Transport) *peerConn {
 		t:         t,
 		out:       newOutbox(),
 		asked:     make(map[int]*assembly),
+		cancelled: make(map[int]bool),
 		depth:     minPipeline,
+		now:       time.Now,
 		done:      make(chan struct{}),
 	}
 }
@@ -160,9 +178,9 @@ type loaded struct {
 // read-ahead goroutine loads the next requested chunk from the store while
 // the current one is sent, and control frames slip in between blocks so a
 // request or cancel never waits behind an upload.
-func (c *peerConn) writeLoop(ctx context.Context, read func(context.Context, int) ([]byte, error)) error {
+func (c *peerConn) writeLoop(ctx context.Context, wg *sync.WaitGroup, read func(context.Context, int) ([]byte, error)) error {
 	chunks := make(chan loaded, 1)
-	go c.readAhead(ctx, read, chunks)
+	wg.Go(func() { c.readAhead(ctx, read, chunks) })
 	for {
 		if err := c.flushControl(ctx); err != nil {
 			return err
@@ -185,9 +203,23 @@ func (c *peerConn) writeLoop(ctx context.Context, read func(context.Context, int
 	}
 }
 
+// send sends b, noting when it began so that the file's loop can drop a
+// peer that stopped reading.
+func (c *peerConn) send(ctx context.Context, b []byte) error {
+	c.sending.Store(c.now().UnixNano())
+	defer c.sending.Store(0)
+	return c.t.Send(ctx, b)
+}
+
+// stuck reports whether a Send has been blocked since before deadline.
+func (c *peerConn) stuck(deadline time.Time) bool {
+	s := c.sending.Load()
+	return s != 0 && s < deadline.UnixNano()
+}
+
 func (c *peerConn) flushControl(ctx context.Context) error {
 	for b := c.out.takeControl(); b != nil; b = c.out.takeControl() {
-		if err := c.t.Send(ctx, b); err != nil {
+		if err := c.send(ctx, b); err != nil {
 			return err
 		}
 	}
@@ -203,7 +235,7 @@ func (c *peerConn) sendChunk(ctx context.Context, idx int, data []byte) error {
 			return nil
 		}
 		end := min(off+BlockSize, len(data))
-		if err := c.t.Send(ctx, appendPiece(make([]byte, 0, 9+end-off), idx, off, data[off:end])); err != nil {
+		if err := c.send(ctx, appendPiece(make([]byte, 0, 9+end-off), idx, off, data[off:end])); err != nil {
 			return err
 		}
 		c.bytesOut.Add(int64(end - off))

@@ -9,7 +9,8 @@ const maxDuplicates = 3
 // picker chooses which chunk to request next: rarest first among the chunks
 // nobody has been asked for, ties broken at random, and in the endgame (when
 // every missing chunk is already requested) the least-requested chunk from a
-// second or third peer, so that one slow peer cannot hold up the tail.
+// second or third peer, so that one slow peer cannot hold up the tail. Its
+// state changes only through its methods.
 type picker struct {
 	have     Bitfield
 	busy     Bitfield // received, being verified or written
@@ -28,11 +29,17 @@ func newPicker(have Bitfield, r *rand.Rand) *picker {
 	}
 }
 
+// holds reports whether chunk i is stored; full whether every chunk is.
+func (p *picker) holds(i int) bool { return p.have.Has(i) }
+func (p *picker) full() bool       { return p.have.Full() }
+func (p *picker) held() int        { return p.have.Count() }
+func (p *picker) verifying() int   { return p.busy.Count() }
+
 // wanted reports whether chunk i is still to be fetched.
 func (p *picker) wanted(i int) bool { return !p.have.Has(i) && !p.busy.Has(i) }
 
 // addPeer and removePeer keep availability counts in step with the
-// connected peers' bitfields.
+// connected peers' bitfields; peerHas and peerLost with their changes.
 func (p *picker) addPeer(b Bitfield) {
 	for i := range p.avail {
 		if b.Has(i) {
@@ -47,6 +54,23 @@ func (p *picker) removePeer(b Bitfield) {
 			p.avail[i]--
 		}
 	}
+}
+
+func (p *picker) peerHas(i int)  { p.avail[i]++ }
+func (p *picker) peerLost(i int) { p.avail[i]-- }
+
+// asked and unasked count a request for chunk i sent and answered,
+// cancelled or lost.
+func (p *picker) asked(i int)   { p.inflight[i]++ }
+func (p *picker) unasked(i int) { p.inflight[i]-- }
+
+// received marks chunk i as whole and being verified; stored or failed
+// ends that.
+func (p *picker) received(i int) { p.busy.Set(i) }
+func (p *picker) failed(i int)   { p.busy.Clear(i) }
+func (p *picker) stored(i int) {
+	p.busy.Clear(i)
+	p.have.Set(i)
 }
 
 // endgame reports whether every wanted chunk is already requested.

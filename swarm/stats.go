@@ -61,7 +61,7 @@ func (f *file) publish() {
 		State:   f.state,
 		Error:   f.errMsg,
 		Chunks:  f.m.NumChunks(),
-		Have:    f.pick.have.Count(),
+		Have:    f.pick.held(),
 		Map:     append([]int(nil), f.source...),
 		Sources: append([]string(nil), f.sourceIDs...),
 	}
@@ -83,5 +83,23 @@ func (f *file) publish() {
 	}
 	f.mu.Unlock()
 	sort.Slice(s.Peers, func(i, j int) bool { return s.Peers[i].ID < s.Peers[j].ID })
-	f.stats.Store(s)
+	old := f.stats.Swap(s)
+	if f.onChange != nil && (old == nil || !old.same(s)) {
+		f.onChange()
+	}
+}
+
+// same reports whether s and o show the same thing, apart from the chunk
+// map, which changes only with Have.
+func (s *FileStats) same(o *FileStats) bool {
+	if s.State != o.State || s.Error != o.Error || s.Have != o.Have || s.Received != o.Received ||
+		s.Sent != o.Sent || s.DownRate != o.DownRate || s.UpRate != o.UpRate || len(s.Peers) != len(o.Peers) {
+		return false
+	}
+	for i := range s.Peers {
+		if s.Peers[i] != o.Peers[i] {
+			return false
+		}
+	}
+	return true
 }

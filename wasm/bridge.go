@@ -14,13 +14,24 @@ import (
 	"time"
 
 	"tabswarm/swarm"
+	"tabswarm/swarm/rtc"
 )
 
 // bridge is window.tabswarm: the page's view of the node.
+//
+// For the page (and whoever restyles it): stats() returns a plain object,
+// {peer_id, files: [{key, digest, name, state, have, chunks, peers, map,
+// ...}]}, the fields of swarm.FileStats plus key. Set
+// window.tabswarm.onchange = fn and fn() is called after something that
+// object shows has changed, at most every changeInterval; read stats()
+// there instead of polling it.
 type bridge struct {
 	node *swarm.Node
+	conn *rtc.Connector
 	lib  *idbLibrary
 	log  *slog.Logger
+	api  js.Value      // window.tabswarm
+	rowc chan struct{} // pinged when a placeholder row changes
 
 	hashers hashWorkers // the hashing workers a share runs on
 
@@ -29,8 +40,42 @@ type bridge struct {
 	next int
 }
 
-func newBridge(node *swarm.Node, lib *idbLibrary, log *slog.Logger) *bridge {
-	return &bridge{node: node, lib: lib, log: log, rows: make(map[string]*swarm.FileStats)}
+func newBridge(node *swarm.Node, conn *rtc.Connector, lib *idbLibrary, log *slog.Logger) *bridge {
+	return &bridge{node: node, conn: conn, lib: lib, log: log, rows: make(map[string]*swarm.FileStats), rowc: make(chan struct{}, 1)}
+}
+
+// changeInterval is the least time between two onchange calls.
+const changeInterval = 100 * time.Millisecond
+
+// notify calls window.tabswarm.onchange after each change of the node or
+// of a placeholder row, until ctx ends. Changes within changeInterval of a
+// call coalesce into the next one.
+func (b *bridge) notify(ctx context.Context) {
+	changes, unsubscribe := b.node.Subscribe()
+	defer unsubscribe()
+	for {
+		select {
+		case <-changes:
+		case <-b.rowc:
+		case <-ctx.Done():
+			return
+		}
+		if fn := b.api.Get("onchange"); fn.Type() == js.TypeFunction {
+			fn.Invoke()
+		}
+		select {
+		case <-time.After(changeInterval):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (b *bridge) rowChanged() {
+	select {
+	case b.rowc <- struct{}{}:
+	default:
+	}
 }
 
 // export builds the window.tabswarm object. Its functions are never
@@ -61,12 +106,14 @@ func (b *bridge) export() js.Value {
 		})
 	})
 	fn("setName", func(args []js.Value) any {
-		return promise(func() (any, error) { return b.node.SetName(context.Background(), arg(args, 0).String()) })
+		return promise(func() (any, error) { return b.conn.SetName(context.Background(), arg(args, 0).String()) })
 	})
 	fn("manifest", func(args []js.Value) any { return b.manifest(arg(args, 0).String()) })
 	fn("stats", func(args []js.Value) any { return b.stats() })
 	fn("link", func(args []js.Value) any { return link(jsString(arg(args, 0)), jsString(arg(args, 1))) })
 	fn("parseLink", func(args []js.Value) any { return parseLink(jsString(arg(args, 0))) })
+	api.Set("onchange", js.Null())
+	b.api = api
 	return api
 }
 
@@ -93,6 +140,7 @@ func (b *bridge) row(s swarm.FileStats) string {
 	b.next++
 	key := fmt.Sprint("row-", b.next)
 	b.rows[key] = &s
+	b.rowChanged()
 	return key
 }
 
@@ -101,6 +149,7 @@ func (b *bridge) update(key string, f func(*swarm.FileStats)) {
 	defer b.mu.Unlock()
 	if s := b.rows[key]; s != nil {
 		f(s)
+		b.rowChanged()
 	}
 }
 
@@ -108,6 +157,7 @@ func (b *bridge) drop(key string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.rows, key)
+	b.rowChanged()
 }
 
 func (b *bridge) fail(key string, err error) {
@@ -274,6 +324,7 @@ func (b *bridge) remove(key string) error {
 		}
 	}
 	b.mu.Unlock()
+	b.rowChanged()
 	d, err := swarm.ParseDigest(key)
 	if err != nil {
 		return nil // a placeholder row
@@ -331,9 +382,11 @@ func (b *bridge) stats() any {
 		}
 	}
 	b.mu.Unlock()
+	// One JSON.parse builds the object faster than js.ValueOf on nested
+	// maps would.
 	raw, err := json.Marshal(out)
 	if err != nil {
-		return "{}"
+		raw = []byte("{}")
 	}
-	return string(raw)
+	return js.Global().Get("JSON").Call("parse", string(raw))
 }

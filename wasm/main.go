@@ -10,7 +10,8 @@
 //	save(digest)     Promise: hand the finished file to the browser's downloads
 //	manifest(digest) string: the .p2t manifest (JSON)
 //	remove(digest)   Promise: stop sharing and delete the chunks
-//	stats()          string: JSON snapshot of this tab and its files
+//	stats()          object: snapshot of this tab and its files
+//	onchange         set it to a function: called after the snapshot changes
 //	link(digest, [origin]) string: the share link (origin/#digest), or null
 //	parseLink(text)  string: the digest in a digest or share link, or null
 //
@@ -30,6 +31,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"tabswarm/swarm"
+	"tabswarm/swarm/rtc"
 )
 
 func main() {
@@ -56,10 +58,12 @@ func main() {
 		select {}
 	}
 	token, ice := config()
-	node := swarm.NewNode(swarm.Options{Tracker: trackerURL(), Library: lib, Logger: log, Token: token, ICEServers: ice, Hash: chunkHasher()})
+	conn := rtc.New(rtc.Options{Tracker: trackerURL(), Token: token, ICEServers: ice, Logger: log})
+	node := swarm.NewNode(swarm.Options{Connector: conn, Library: lib, Logger: log, Hash: chunkHasher()})
 	log.Info("peer starting", "native_sha256", hasSubtle())
-	b := newBridge(node, lib, log)
+	b := newBridge(node, conn, lib, log)
 	js.Global().Set("tabswarm", b.export())
+	go b.notify(ctx)
 	go releaseJSValues(ctx)
 	go b.restoreCollections(ctx)
 	js.Global().Call("dispatchEvent", js.Global().Get("Event").New("tabswarm-ready"))

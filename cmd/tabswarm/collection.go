@@ -135,24 +135,47 @@ func (l *downloads) planCollection(c *swarm.Collection, root string) (copies []s
 // followCollection shows c's download until every file is complete, moves
 // each into place, writes the duplicates, and returns the folder.
 func followCollection(ctx context.Context, node *swarm.Node, lib *downloads, c *swarm.Collection, root string, copies []swarm.Entry, p *progress) (string, error) {
-	state, msg, err := watch(ctx, p, func() (status, string, error) {
-		cs, ok := node.Collection(c.Digest)
-		if !ok {
-			return status{}, "", fmt.Errorf("collection %s: %w", c.Digest, swarm.ErrNotFound)
-		}
+	err := watch(ctx, node, p, func() status {
+		cs, _ := node.Collection(c.Digest)
 		st := collectionStatus(node, c)
 		st.state = cs.State
-		return st, cs.Error, nil
-	})
+		return st
+	}, func(ctx context.Context) error { return waitCollection(ctx, node, c) })
 	switch {
-	case errors.Is(err, errInterrupted):
-		return "", fmt.Errorf("%w; run the same command again to resume", err)
+	case ctx.Err() != nil:
+		return "", fmt.Errorf("%w; run the same command again to resume", errInterrupted)
 	case err != nil:
 		return "", err
-	case state == swarm.StateError:
-		return "", lib.failure(msg)
 	}
 	return root, finishCollection(ctx, lib, c, root, copies)
+}
+
+// waitCollection waits until every file of c is complete, and returns the
+// error of the first that failed, with its type.
+func waitCollection(ctx context.Context, node *swarm.Node, c *swarm.Collection) error {
+	changes, unsubscribe := node.Subscribe()
+	defer unsubscribe()
+	for {
+		cs, ok := node.Collection(c.Digest)
+		switch {
+		case !ok:
+			return fmt.Errorf("collection %s: %w", c.Digest, swarm.ErrNotFound)
+		case cs.State == swarm.StateSeeding:
+			return nil
+		case cs.State == swarm.StateError:
+			for _, e := range c.Files {
+				if err := node.Err(e.Digest); err != nil {
+					return fmt.Errorf("%s: %w", e.Path, err)
+				}
+			}
+			return errors.New(cs.Error)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changes:
+		}
+	}
 }
 
 // collectionStatus sums the status of c's files, each distinct file once.

@@ -204,60 +204,52 @@ func lookup(ctx context.Context, node *swarm.Node, d swarm.Hash, stderr io.Write
 // and returns its path.
 func follow(ctx context.Context, node *swarm.Node, lib *downloads, m *swarm.Manifest, p *progress) (string, error) {
 	var last swarm.FileStats
-	state, msg, err := watch(ctx, p, func() (status, string, error) {
-		s, ok := node.File(m.Digest)
-		if !ok {
-			return status{}, "", fmt.Errorf("%s: %w", m.Digest, swarm.ErrNotFound)
-		}
-		last = s
-		return fileStatus(m, s), s.Error, nil
-	})
+	err := watch(ctx, node, p, func() status {
+		last, _ = node.File(m.Digest)
+		return fileStatus(m, last)
+	}, func(ctx context.Context) error { return node.Wait(ctx, m.Digest) })
 	switch {
-	case errors.Is(err, errInterrupted):
-		return "", fmt.Errorf("%w with %d of %d chunks saved; run the same command again to resume", err, last.Have, last.Chunks)
+	case ctx.Err() != nil:
+		return "", fmt.Errorf("%w with %d of %d chunks saved; run the same command again to resume", errInterrupted, last.Have, last.Chunks)
 	case err != nil:
 		return "", err
-	case state == swarm.StateError:
-		return "", lib.failure(msg)
 	}
 	return lib.Finish(m.Digest)
 }
 
-// watch shows the status look returns, every 250 ms, until its state is
-// seeding or error, and returns that state with look's error message. A
-// done ctx gives errInterrupted.
-func watch(ctx context.Context, p *progress, look func() (status, string, error)) (swarm.State, string, error) {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+// watch shows the status look returns after each change the node reports
+// until wait returns, and returns wait's error, worded for a person but
+// with its type kept for the exit code (swarm.ErrQuota for a full disk,
+// the file system's own for a denied write).
+func watch(ctx context.Context, node *swarm.Node, p *progress, look func() status, wait func(context.Context) error) error {
+	changes, unsubscribe := node.Subscribe()
+	defer unsubscribe()
 	defer p.end()
+	waited := make(chan error, 1)
+	go func() { waited <- wait(ctx) }()
 	for {
-		st, msg, err := look()
-		if err != nil {
-			return "", "", err
-		}
-		p.update(time.Now(), st)
-		if st.state == swarm.StateSeeding || st.state == swarm.StateError {
-			return st.state, msg, nil
-		}
+		p.update(time.Now(), look())
 		select {
-		case <-ctx.Done():
-			return "", "", errInterrupted
-		case <-tick.C:
+		case err := <-waited:
+			p.update(time.Now(), look())
+			if errors.Is(err, swarm.ErrQuota) {
+				return fmt.Errorf("disk full; free some space and run the same command again to resume: %w", err)
+			}
+			return err
+		case <-changes:
 		}
 	}
 }
 
 // downloads is get's Library: the file it fetches goes to the target the
-// command line names, and the first failed write is kept so that get can
-// exit with the matching code.
+// command line names.
 type downloads struct {
 	*filestore.Library
 	out string // -o; "" for the file's own name in the current folder
 
-	mu       sync.Mutex
-	opened   map[swarm.Hash]swarm.Chunks
-	targets  map[swarm.Hash]string // a collection's files: where each goes
-	writeErr error                 // the first failed write
+	mu      sync.Mutex
+	opened  map[swarm.Hash]swarm.Chunks
+	targets map[swarm.Hash]string // a collection's files: where each goes
 }
 
 // Open implements swarm.Library. For a target that already exists it
@@ -282,11 +274,10 @@ func (l *downloads) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, 
 			return nil, fmt.Errorf("%s already exists with other content; move it away or choose another name with -o", target)
 		}
 	}
-	dl, err := l.Download(m, target)
+	c, err := l.Download(m, target)
 	if err != nil {
 		return nil, fmt.Errorf("saving to %s: %w", target, err)
 	}
-	c = watchedChunks{dl, l}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.opened == nil {
@@ -301,40 +292,6 @@ func (l *downloads) target(d swarm.Hash) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.targets[d]
-}
-
-// failure returns the error a download stopped with: the failed write,
-// or else the engine's message.
-func (l *downloads) failure(msg string) error {
-	l.mu.Lock()
-	err := l.writeErr
-	l.mu.Unlock()
-	switch {
-	case err == nil:
-		return errors.New(msg)
-	case errors.Is(err, swarm.ErrQuota):
-		return fmt.Errorf("disk full; free some space and run the same command again to resume: %w", err)
-	}
-	return err
-}
-
-// watchedChunks records the first failed write of its downloads.
-type watchedChunks struct {
-	swarm.Chunks
-	lib *downloads
-}
-
-// WriteChunk implements swarm.Chunks.
-func (c watchedChunks) WriteChunk(ctx context.Context, i int, data []byte) error {
-	err := c.Chunks.WriteChunk(ctx, i, data)
-	if err != nil {
-		c.lib.mu.Lock()
-		if c.lib.writeErr == nil {
-			c.lib.writeErr = err
-		}
-		c.lib.mu.Unlock()
-	}
-	return err
 }
 
 // targetPath is where m is saved: out, or m's name inside out when out is a

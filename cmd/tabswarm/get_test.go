@@ -33,7 +33,7 @@ func startNode(t *testing.T, trackerURL string, lib swarm.Library) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	node := swarm.NewNode(swarm.Options{Tracker: tr.ws, Library: lib})
+	node := newNode(tr.ws, "", lib, nil)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -6,13 +6,13 @@ import (
 	"os"
 	"strings"
 
-	"tabswarm/swarm"
+	"tabswarm/swarm/rtc"
 )
 
 // nameNode gives a native peer the name pages and the dashboard show for
 // it: this machine's short host name, marked as the command line.
-func nameNode(ctx context.Context, node *swarm.Node, log *slog.Logger) {
-	if _, err := node.SetName(ctx, cliName(os.Hostname())); err != nil {
+func nameNode(conn *rtc.Connector, log *slog.Logger) {
+	if _, err := conn.SetName(context.Background(), cliName(os.Hostname())); err != nil {
 		log.Debug("naming this peer", "err", err)
 	}
 }

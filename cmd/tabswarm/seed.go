@@ -17,6 +17,7 @@ import (
 
 	"tabswarm/swarm"
 	"tabswarm/swarm/filestore"
+	"tabswarm/swarm/rtc"
 )
 
 // connectTimeout is how long seed and get wait for their first tracker
@@ -90,8 +91,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // errInterrupted.
 func runPeer(ctx context.Context, tr trackerAddr, lib swarm.Library, log *slog.Logger, body func(context.Context, *swarm.Node) error) error {
 	ctx, cancel := context.WithCancel(ctx)
-	node := swarm.NewNode(swarm.Options{Tracker: tr.ws, Token: tr.token, Library: lib, Logger: log})
-	nameNode(ctx, node, log)
+	node := newNode(tr.ws, tr.token, lib, log)
 	ran := make(chan error, 1)
 	go func() { ran <- node.Run(ctx) }()
 	timeout := connectTimeout
@@ -121,6 +121,15 @@ func runPeer(ctx context.Context, tr trackerAddr, lib swarm.Library, log *slog.L
 	cancel()
 	<-ran
 	return err
+}
+
+// newNode returns a native peer on lib that finds peers through the
+// tracker at ws (a ws:// URL), named after this machine, and reaches them
+// over WebRTC.
+func newNode(ws, token string, lib swarm.Library, log *slog.Logger) *swarm.Node {
+	conn := rtc.New(rtc.Options{Tracker: ws, Token: token, Logger: log})
+	nameNode(conn, log)
+	return swarm.NewNode(swarm.Options{Connector: conn, Library: lib, Logger: log})
 }
 
 // trackerAddr is a tracker's signalling endpoint and its page.
@@ -237,8 +246,7 @@ func shareDir(ctx context.Context, dir, trackerURL, token string, log *slog.Logg
 	}
 	lib := filestore.New(dir)
 	defer lib.Close()
-	node := swarm.NewNode(swarm.Options{Tracker: trackerURL, Token: token, Library: lib, Logger: log})
-	nameNode(ctx, node, log)
+	node := newNode(trackerURL, token, lib, log)
 	ran := make(chan error, 1)
 	go func() { ran <- node.Run(ctx) }()
 	for _, e := range entries {

@@ -1,6 +1,6 @@
 //go:build js
 
-package swarm
+package rtc
 
 import (
 	"syscall/js"

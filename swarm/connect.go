@@ -1,0 +1,79 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+)
+
+// handler is the Node's side of its Connector.
+type handler struct{ n *Node }
+
+var _ Handler = handler{}
+
+// Connected announces every file again after a (re)connection.
+func (h handler) Connected(ctx context.Context) {
+	h.n.changes.notify() // the peer ID is new
+	h.n.mu.Lock()
+	files := h.n.all()
+	h.n.mu.Unlock()
+	for _, f := range files {
+		h.n.announce(ctx, f, true)
+	}
+	h.n.announceCollections(ctx)
+}
+
+// Found dials the peers the tracker names for file d.
+func (h handler) Found(d Hash, peers []string) { h.n.connectAll(d, peers) }
+
+// Accept takes a connection for a file the node holds, from a peer it is
+// not connected to, has not banned, and while the file has room.
+func (h handler) Accept(d Hash, peer string) bool {
+	f := h.n.file(d)
+	return f != nil && !f.skip(peer) && f.peerCount() < h.n.opts.MaxPeers
+}
+
+// Incoming hands a connection a remote peer opened to its file.
+func (h handler) Incoming(c Conn) {
+	f := h.n.file(c.Digest)
+	if f == nil {
+		c.Transport.Close()
+		return
+	}
+	f.attach(h.n.ctx, newPeerConn(c.Peer, c.Initiator, c.Transport))
+}
+
+// connectAll opens connections for file d to the given peers, up to the
+// per-file bound, unless d is complete.
+func (n *Node) connectAll(d Hash, peers []string) {
+	f := n.file(d)
+	if f == nil || f.stats.Load().State == StateSeeding {
+		return
+	}
+	self := n.conn.PeerID()
+	room := n.opts.MaxPeers - f.peerCount() - int(f.dialing.Load())
+	for _, p := range peers {
+		if room <= 0 {
+			return
+		}
+		if p == self || f.skip(p) || !f.startDial(p) {
+			continue
+		}
+		room--
+		n.wg.Go(func() { n.dial(f, p) })
+	}
+}
+
+// dial connects to peer for f and hands the connection to f. Until it is
+// open or has failed the file is not stalled: a peer is on its way.
+func (n *Node) dial(f *file, peer string) {
+	defer f.endDial(peer)
+	ctx := n.ctx
+	t, err := n.conn.Dial(ctx, f.m.Digest, peer)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			n.log.Debug("dial", "peer", peer, "err", err)
+		}
+		return
+	}
+	f.attach(ctx, newPeerConn(peer, n.conn.PeerID(), t))
+}

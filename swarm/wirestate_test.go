@@ -1,0 +1,317 @@
+package swarm
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// What a remote peer gets from the file for what it did.
+const (
+	kept    = "kept"    // the frame is ignored or handled; the connection stays
+	dropped = "dropped" // the connection is closed; the peer may come back
+	evicted = "evicted" // closed, and the peer is not taken back for evictFor
+	banned  = "banned"  // closed, and the peer is never taken back for this file
+)
+
+// outcome works out what happened to peer id, whose connection is r.
+func (w *wire) outcome(id string, r *remote) string {
+	w.t.Helper()
+	if r.alive(2) {
+		return kept
+	}
+	var ban string
+	var evictedUntil time.Time
+	w.call(func() {
+		w.f.mu.Lock()
+		ban, evictedUntil = w.f.banned[id], w.f.evicted[id]
+		w.f.mu.Unlock()
+	})
+	switch {
+	case ban != "":
+		return banned
+	case evictedUntil.After(w.clock.Now()):
+		return evicted
+	}
+	return dropped
+}
+
+// TestWireStateMachine plays hostile and unlucky remote peers against a
+// file of three chunks that holds chunk 0, over in-memory pipes on a fake
+// clock, and checks what each peer gets and what the file keeps.
+func TestWireStateMachine(t *testing.T) {
+	data, m := testData(3, 1)
+	chunk := func(i int) []byte { return data[i*MinChunkSize : (i+1)*MinChunkSize] }
+	cases := []struct {
+		name  string
+		peer  string // what the peer gets
+		keeps []int  // the chunks the file holds after
+		run   func(*testing.T, *wire) *remote
+	}{
+		{"second hello", dropped, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.open(1, 2)
+			r.send(appendHello(nil, bitsOf(3, 1)))
+			return r
+		}},
+		{"data before hello", dropped, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.expect(kindHello)
+			r.send(appendIndex(nil, kindHave, 1))
+			return r
+		}},
+		{"hello for another chunk count", dropped, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.expect(kindHello)
+			r.send(appendHello(nil, bitsOf(4, 1)))
+			return r
+		}},
+		{"piece at a bad offset", dropped, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.open(1)
+			i := r.expect(kindRequest).Index
+			r.send(appendPiece(nil, i, BlockSize, chunk(i)[BlockSize:2*BlockSize]))
+			return r
+		}},
+		{"piece of a chunk never requested", dropped, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.open(1)
+			r.expect(kindRequest)
+			r.send(appendPiece(nil, 2, 0, chunk(2)[:BlockSize]))
+			return r
+		}},
+		{"request past the last chunk", dropped, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.open()
+			r.send(appendIndex(nil, kindRequest, 3))
+			return r
+		}},
+		{"reject", kept, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.open(1)
+			i := r.expect(kindRequest).Index
+			r.send(appendIndex(nil, kindReject, i))
+			r.alive(2)
+			w.call(func() {
+				c := w.f.conns["p"]
+				if c.asked[i] != nil || c.have.Has(i) || w.f.pick.avail[i] != 0 {
+					t.Errorf("after a reject of %d: still asked or counted as held", i)
+				}
+			})
+			return r
+		}},
+		{"request timeout", evicted, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.open(1, 2)
+			r.expect(kindRequest)
+			w.advance(requestTimeout / 2)
+			if !r.alive(2) {
+				t.Fatal("dropped before the timeout")
+			}
+			w.advance(requestTimeout/2 + time.Second)
+			return r
+		}},
+		{"a lying peer", banned, []int{0}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.open(1)
+			i := r.expect(kindRequest).Index
+			bad := slices.Clone(chunk(i))
+			bad[7] ^= 1
+			for off := 0; off < len(bad); off += BlockSize {
+				r.send(appendPiece(nil, i, off, bad[off:off+BlockSize]))
+			}
+			if !r.closed() {
+				t.Fatal("liar not dropped")
+			}
+			again := w.connect("p", "p")
+			if !again.closed() {
+				t.Error("a banned peer was taken back")
+			}
+			return r
+		}},
+		{"a complete chunk", kept, []int{0, 1}, func(t *testing.T, w *wire) *remote {
+			r := w.connect("p", "p")
+			r.open(1)
+			i := r.expect(kindRequest).Index
+			r.serve(i)
+			if h := r.expect(kindHave); h.Index != i {
+				t.Fatalf("have %d, want %d", h.Index, i)
+			}
+			return r
+		}},
+		{"blocks of a cancelled request", kept, []int{0, 1, 2}, func(t *testing.T, w *wire) *remote {
+			slow := w.connect("s", "s")
+			slow.open(1, 2)
+			slow.expect(kindRequest)
+			slow.expect(kindRequest)
+			slow.serve(2)
+			slow.expect(kindHave)
+			// Only chunk 1 is missing, and asked: the endgame asks another
+			// peer too, and cancels the slow one's request when the chunk
+			// is in.
+			fast := w.connect("f", "f")
+			fast.open(1)
+			if i := fast.expect(kindRequest).Index; i != 1 {
+				t.Fatalf("endgame asked for %d", i)
+			}
+			fast.serve(1)
+			if c := slow.expect(kindCancel); c.Index != 1 {
+				t.Fatalf("cancel of %d", c.Index)
+			}
+			slow.serve(1) // too late: ignored
+			return slow
+		}},
+		{"both sides dial, ours first", kept, []int{0}, func(t *testing.T, w *wire) *remote {
+			ours := w.connect("b", "z") // we are z and dialled b
+			ours.open()
+			theirs := w.connect("b", "b") // b dialled us at the same time
+			theirs.open()
+			if !ours.closed() {
+				t.Error("the connection the higher ID opened was kept")
+			}
+			return theirs
+		}},
+		{"both sides dial, theirs first", kept, []int{0}, func(t *testing.T, w *wire) *remote {
+			theirs := w.connect("b", "b")
+			theirs.open()
+			ours := w.connect("b", "z")
+			if !ours.closed() {
+				t.Error("the connection the higher ID opened was kept")
+			}
+			return theirs
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWire(t, data, m, nil, 0)
+			r := tc.run(t, w)
+			if got := w.outcome(r.id, r); got != tc.peer {
+				t.Errorf("peer %s, want %s", got, tc.peer)
+			}
+			w.check()
+			if got := w.held(); !slices.Equal(got, tc.keeps) {
+				t.Errorf("file holds %v, want %v", got, tc.keeps)
+			}
+		})
+	}
+}
+
+// TestWirePeerThatStopsReading: a peer that asks for chunks and stops
+// reading blocks the file's writer for it, never the file: another peer is
+// served meanwhile, and the reader that stopped is dropped once a send has
+// waited requestTimeout.
+func TestWirePeerThatStopsReading(t *testing.T) {
+	data, m := testData(3, 2)
+	w := newWire(t, data, m, nil, 0)
+	stuck := w.connectPipe("s", "s", BlockSize)
+	stuck.open()
+	for range 4 {
+		stuck.send(appendIndex(nil, kindRequest, 0))
+	}
+	// Wait until the file's writer is blocked in a send.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		var sending bool
+		w.call(func() { sending = w.f.conns["s"].sending.Load() != 0 })
+		if sending {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never blocked")
+		}
+	}
+	other := w.connect("o", "o")
+	other.open()
+	if !other.alive(0) {
+		t.Fatal("another peer was not served while one stopped reading")
+	}
+	w.advance(requestTimeout + time.Second)
+	if got := w.outcome("s", stuck); got != dropped {
+		t.Errorf("peer that stopped reading: %s, want %s", got, dropped)
+	}
+	if !other.alive(2) {
+		t.Error("the reading peer was dropped too")
+	}
+	if got := w.held(); !slices.Equal(got, []int{0}) {
+		t.Errorf("file holds %v", got)
+	}
+}
+
+// TestWireChunkInProgressHoldsOnlyItsBlocks: a peer that sends the first
+// block of a 1 MiB chunk and then nothing makes the file hold that block,
+// not the whole chunk, until it is evicted.
+func TestWireChunkInProgressHoldsOnlyItsBlocks(t *testing.T) {
+	const size = 4 * MinChunkSize
+	data := make([]byte, size)
+	m := NewManifest("big", "", size, []Hash{HashChunk(data)})
+	if m.ChunkSize != size {
+		t.Skipf("chunk size %d for a %d-byte file", m.ChunkSize, size)
+	}
+	w := newWire(t, data, m, nil)
+	r := w.connect("p", "p")
+	r.open(0)
+	r.expect(kindRequest)
+	r.send(appendPiece(nil, 0, 0, data[:BlockSize]))
+	r.alive(0) // the block is handled
+	var held int
+	w.call(func() {
+		for _, blk := range w.f.conns["p"].asked[0].blocks {
+			held += cap(blk)
+		}
+	})
+	if held > BlockSize+64 {
+		t.Errorf("a chunk with one block in holds %d bytes, want about %d", held, BlockSize)
+	}
+	w.advance(requestTimeout + time.Second)
+	if got := w.outcome("p", r); got != evicted {
+		t.Errorf("silent peer: %s, want %s", got, evicted)
+	}
+}
+
+// TestWireFakeSeederIsEvicted: a peer that says it has every chunk and
+// sends nothing loses its slot after requestTimeout and is not taken back
+// for evictFor; an honest peer that comes then gets the file done.
+func TestWireFakeSeederIsEvicted(t *testing.T) {
+	data, m := testData(4, 3)
+	w := newWire(t, data, m, nil)
+	fake := w.connect("fake", "fake")
+	fake.open(0, 1, 2, 3)
+	fake.expect(kindRequest)
+	w.advance(requestTimeout + time.Second)
+	if got := w.outcome("fake", fake); got != evicted {
+		t.Errorf("fake seeder: %s, want %s", got, evicted)
+	}
+	if !w.f.skip("fake") || w.f.peerCount() != 0 {
+		t.Error("the fake seeder keeps its slot, or would be taken back at once")
+	}
+	honest := w.connect("honest", "honest")
+	honest.open(0, 1, 2, 3)
+	go func() {
+		for {
+			fr, err := honest.next()
+			if err != nil {
+				return
+			}
+			if fr.Kind == kindRequest {
+				chunk := data[fr.Index*MinChunkSize : (fr.Index+1)*MinChunkSize]
+				for off := 0; off < len(chunk); off += BlockSize {
+					if honest.tr.Send(context.Background(), appendPiece(nil, fr.Index, off, chunk[off:off+BlockSize])) != nil {
+						return
+					}
+				}
+			}
+		}
+	}()
+	select {
+	case <-w.f.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no complete file; holds %v", w.held())
+	}
+	if w.f.err != nil || len(w.held()) != 4 {
+		t.Fatalf("err %v, holds %v", w.f.err, w.held())
+	}
+	w.advance(evictFor)
+	if w.f.skip("fake") {
+		t.Error("an evicted peer is never taken back")
+	}
+}
