@@ -65,7 +65,7 @@ async function boot() {
   document.documentElement.dataset.ready = "";
   setName($("#name-input").value);
   tick();
-  tabswarm.onchange = tick; // called after each change, at most every 100 ms
+  tabswarm.onchange = tick; // called after each change, at most every 250 ms
   setInterval(showStorage, 5000);
   showStorage();
   setInterval(showNetwork, 5000);

@@ -45,7 +45,7 @@ func newBridge(node *swarm.Node, conn *rtc.Connector, lib *idbLibrary, log *slog
 }
 
 // changeInterval is the least time between two onchange calls.
-const changeInterval = 100 * time.Millisecond
+const changeInterval = 250 * time.Millisecond
 
 // notify calls window.tabswarm.onchange after each change of the node or
 // of a placeholder row, until ctx ends. Changes within changeInterval of a
