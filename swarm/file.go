@@ -83,6 +83,7 @@ type file struct {
 	sourceIDs []string
 	sourceIdx map[string]int
 	totals    map[string]*PeerStats
+	accepted  map[string]int64 // per peer, the blocks taken over its closed connections
 	state     State
 	errMsg    string
 	lastTick  time.Time
@@ -116,6 +117,7 @@ func newFile(m *Manifest, store Chunks, have Bitfield, log *slog.Logger) *file {
 		source:    make([]int, m.NumChunks()),
 		sourceIdx: make(map[string]int),
 		totals:    make(map[string]*PeerStats),
+		accepted:  make(map[string]int64),
 		banned:    make(map[string]string),
 		evicted:   make(map[string]time.Time),
 		peers:     make(map[string]bool),
@@ -314,6 +316,7 @@ func (f *file) readLoop(ctx context.Context, c *peerConn) {
 			var fr frame
 			fr, err = decodeFrame(b)
 			if err == nil {
+				c.bytesIn.Add(int64(len(fr.Data)))
 				select {
 				case f.events <- event{kind: evFrame, c: c, f: fr}:
 					continue
@@ -344,6 +347,8 @@ func (f *file) drop(c *peerConn, err error) {
 			f.unask(c, i)
 		}
 		f.tally(c)
+		f.accepted[c.id] += c.accepted
+		c.accepted = 0
 		f.log.Debug("peer disconnected", "peer", c.id, "err", err)
 	}
 	c.close()
@@ -387,15 +392,10 @@ func (f *file) schedule() {
 	}
 }
 
-// delivered is the payload c's peer has sent for this file, over this
-// connection and the earlier ones.
-func (f *file) delivered(c *peerConn) int64 {
-	n := c.bytesIn.Load()
-	if t := f.totals[c.id]; t != nil {
-		n += t.Received
-	}
-	return n
-}
+// delivered is the payload of the blocks c's peer sent that this file
+// asked for and took, over this connection and the earlier ones: junk
+// does not count.
+func (f *file) delivered(c *peerConn) int64 { return c.accepted + f.accepted[c.id] }
 
 // tick measures rates, sizes pipelines, evicts silent peers, and works out
 // the state.

@@ -50,6 +50,7 @@ type peerConn struct {
 	have      Bitfield
 	asked     map[int]*assembly
 	cancelled map[int]bool // chunks asked and then withdrawn: their blocks are ignored
+	accepted  int64        // payload bytes of the blocks taken
 	depth     int
 	rateIn    float64 // bytes/s, smoothed
 	rateOut   float64

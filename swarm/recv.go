@@ -80,7 +80,7 @@ func (f *file) piece(ctx context.Context, c *peerConn, fr frame) error {
 	}
 	a.blocks = append(a.blocks, fr.Data)
 	a.next += len(fr.Data)
-	c.bytesIn.Add(int64(len(fr.Data)))
+	c.accepted += int64(len(fr.Data))
 	c.progress = f.now()
 	if a.next < size {
 		return nil
