@@ -17,6 +17,7 @@ import (
 	"tabswarm/internal/figure"
 	"tabswarm/signaling"
 	"tabswarm/swarm"
+	"tabswarm/swarm/rtc"
 )
 
 // BenchmarkCluster prints issue 11's process-level figures, with
@@ -149,7 +150,7 @@ func startNativePeers(ctx context.Context, tb testing.TB, tracker string, n, run
 		if err := store.WriteChunk(ctx, 0, body); err != nil {
 			tb.Fatal(err)
 		}
-		p := &nativePeer{node: swarm.NewNode(swarm.Options{Tracker: tracker, Library: lib}), digest: m.Digest.String(), done: make(chan struct{})}
+		p := &nativePeer{node: swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: tracker}), Library: lib}), digest: m.Digest.String(), done: make(chan struct{})}
 		go func() {
 			defer close(p.done)
 			p.node.Run(ctx)
