@@ -134,6 +134,7 @@ func (ts *trackerServer) start() {
 	logger := slog.New(slog.NewTextHandler(ts.log.writer("tracker"), nil))
 	opts := ts.opts
 	opts.Logger = logger
+	opts.Hosts = append(opts.Hosts, appHost)
 	tr := tracker.New(opts)
 
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", ts.port))

@@ -177,6 +177,7 @@ const (
 	// as a JSON Error body.
 	CodeUnauthorized ErrorCode = "unauthorized"     // 401: the tracker is private and the token is missing or wrong
 	CodeBadOrigin    ErrorCode = "forbidden_origin" // 403: the page's Origin is not allowed to open the WebSocket
+	CodeBadHost      ErrorCode = "forbidden_host"   // 421: the request's Host is not a name the tracker answers to
 )
 
 // Error is a typed error from the tracker.

@@ -123,3 +123,44 @@ func TestStalledDownloads(t *testing.T) {
 		c.Close()
 	}
 }
+
+// A request naming a host the tracker does not answer to (DNS rebinding:
+// an attacker's name resolving to the tracker) is refused, on the app, the
+// API and the WebSocket; its own names and addresses are served.
+func TestHostCheck(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{Hosts: []string{"tracker.lan", "*.example"}, AllowOrigins: []string{"app.lan:*"}})
+	port := s.base[strings.LastIndex(s.base, ":")+1:]
+	get := func(host, path string) int {
+		req, _ := http.NewRequest(http.MethodGet, s.base+path, nil)
+		req.Host = host
+		resp, err := clientFrom("127.0.0.1").Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for host, ok := range map[string]bool{
+		"127.0.0.1:" + port:   true,
+		"[::1]:" + port:       true,
+		"localhost:" + port:   true,
+		"tracker.lan:" + port: true,
+		"TRACKER.LAN.":        true,
+		"a.example:" + port:   true,
+		"app.lan:" + port:     true,
+		"evil.example.com":    false,
+		"rebind.attacker:80":  false,
+		"tracker.lan.evil":    false,
+	} {
+		for _, path := range []string{"/", "/api/stats", "/ws"} {
+			got := get(host, path)
+			if refused := got == http.StatusMisdirectedRequest; refused == ok {
+				t.Errorf("GET %s with Host %q: %d", path, host, got)
+			}
+		}
+	}
+	// The WebSocket from a good name still opens.
+	if ws, status, _ := dialWS(t, s.wsURL(), http.Header{"Origin": {s.base}}); ws == nil {
+		t.Errorf("a page at %s: %d", s.base, status)
+	}
+}

@@ -2,8 +2,10 @@ package tracker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -188,5 +190,63 @@ func TestRelayChargesSender(t *testing.T) {
 			t.Fatalf("victim got %+v, want the answer to its query", m)
 		}
 		break
+	}
+}
+
+// Pings pass the message limiter: a flood of them is answered with
+// rate_limited and ends in a close, while others are served.
+func TestPingFlood(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{MessageRate: 1, MessageBurst: 5, MaxStrikes: 3})
+	a, good := s.dial(t), s.dial(t)
+	errs := make(chan signaling.Message, 100)
+	go func() {
+		for {
+			m, err := a.tryRecv(20 * time.Second)
+			if err != nil {
+				close(errs)
+				return
+			}
+			errs <- m
+		}
+	}()
+	for range 30 {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			a.ws.Ping(ctx)
+		}()
+	}
+	limited := 0
+	for m := range errs {
+		if m.Type == signaling.TypeError && m.Error.Code == signaling.CodeRateLimited {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Error("a ping flood got no rate_limited error, and no close")
+	}
+	f := newFile(t, 1<<20)
+	good.mustOK(f.announce(1, 0, true))
+}
+
+// The reported byte totals stop at the largest int64 instead of turning
+// negative.
+func TestCountersSaturate(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{})
+	f := newFile(t, 1<<20)
+	for range 10 {
+		p := s.dial(t)
+		p.mustOK(f.announce(1, 0, true))
+		m := f.announce(2, 0, true)
+		m.Uploaded, m.Downloaded = 1<<60, 1<<60
+		p.mustOK(m)
+	}
+	_, _, body := httpGet(t, s.base+"/api/stats", nil)
+	var b statsBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.BytesUploaded != math.MaxInt64 || b.BytesDownloaded != math.MaxInt64 {
+		t.Errorf("totals %d up, %d down; want both at the largest int64", b.BytesUploaded, b.BytesDownloaded)
 	}
 }

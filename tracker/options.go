@@ -98,10 +98,10 @@ type Options struct {
 	// means 20.
 	MaxStrikes int
 
-	// Token, when set, makes the tracker private: /ws and /api/* need it,
-	// as an "Authorization: Bearer" header or a "token" query parameter,
-	// and answer 401 (code unauthorized) without it. The app, /stats's
-	// page shell, /healthz and /metrics stay open. Empty means open.
+	// Token, when set, makes the tracker private: /ws, /api/* and /metrics
+	// need it, as an "Authorization: Bearer" header or a "token" query
+	// parameter, and answer 401 (code unauthorized) without it. The app,
+	// /stats's page shell and /healthz stay open. Empty means open.
 	Token string
 	// AllowOrigins lists the page origins, besides the tracker's own host,
 	// that may open /ws. Each is a case-insensitive path.Match pattern
@@ -110,6 +110,14 @@ type Options struct {
 	// a valid path.Match pattern matches nothing (CheckOriginPattern tells).
 	// Requests without an Origin (native peers) are always allowed.
 	AllowOrigins []string
+	// Hosts lists the names the tracker answers to, as case-insensitive
+	// path.Match patterns against the request's host, with or without its
+	// port ("tracker.lan", "*.example:8080"). Besides them it answers to IP
+	// addresses, localhost (and *.localhost) and the hosts AllowOrigins
+	// names. A request whose Host header names anything else gets 421
+	// (code forbidden_host): a page on an attacker's name that resolves to
+	// the tracker (DNS rebinding) reaches nothing. Empty means only those.
+	Hosts []string
 	// ICEServers are the STUN and TURN servers /api/config gives pages.
 	ICEServers []ICEServer
 	// URLs are the addresses other devices open to reach this tracker (as

@@ -3,6 +3,7 @@ package tracker
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -148,8 +149,8 @@ func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complet
 	if old != nil {
 		m.uploaded, m.downloaded = old.uploaded, old.downloaded
 	}
-	r.uploaded += counterGrowth(&m.uploaded, up)
-	r.downloaded += counterGrowth(&m.downloaded, down)
+	r.uploaded = addSaturating(r.uploaded, counterGrowth(&m.uploaded, up))
+	r.downloaded = addSaturating(r.downloaded, counterGrowth(&m.downloaded, down))
 	if old == nil || !old.announced {
 		s.holders++
 	}
@@ -220,6 +221,16 @@ func (r *registry) noticeTargets(d swarm.Hash, newcomer string) []*peer {
 // maxCounter bounds a reported byte counter (an exabyte), so that sums of
 // them cannot overflow.
 const maxCounter = 1 << 60
+
+// addSaturating returns a+b, both not negative, or math.MaxInt64 when the
+// sum would overflow: the byte totals stop growing rather than turn
+// negative.
+func addSaturating(a, b int64) int64 {
+	if b > math.MaxInt64-a {
+		return math.MaxInt64
+	}
+	return a + b
+}
 
 // counterGrowth takes a reported counter v (-1: not reported) into *last
 // and returns how much it grew since the last report. The first report, and

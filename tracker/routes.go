@@ -9,15 +9,16 @@ import (
 	"tabswarm/signaling"
 )
 
-// routes builds the chi router. Every response gets the security headers,
-// and every request read and write deadlines (ioDeadlines).
+// routes builds the chi router. Every response gets the security headers;
+// a request must name one of the tracker's hosts (checkHost) and gets read
+// and write deadlines (ioDeadlines).
 // The WebSocket route stays out of the HTTP rate limit (MaxConnsPerIP
 // bounds it instead) and, with the stats stream, out of the timeout and
-// throttle, which would cut long-lived connections. /ws and /api/* need the
-// token of a private tracker.
+// throttle, which would cut long-lived connections. /ws, /api/* and
+// /metrics need the token of a private tracker.
 func (t *Tracker) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, requestLogger(t.log), middleware.Recoverer, securityHeaders, t.ioDeadlines)
+	r.Use(middleware.RequestID, requestLogger(t.log), middleware.Recoverer, securityHeaders, t.checkHost, t.ioDeadlines)
 	r.With(t.requireToken).Get("/ws", t.serveWS)
 	r.Group(func(r chi.Router) {
 		r.Use(t.rateLimit())
@@ -25,7 +26,7 @@ func (t *Tracker) routes() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(t.opts.RequestTimeout), t.limitRequests)
 			r.Get("/healthz", t.getHealth)
-			r.Method(http.MethodGet, "/metrics", t.metrics.handler())
+			r.With(t.requireToken).Method(http.MethodGet, "/metrics", t.metrics.handler())
 			r.Get("/stats", t.getPage)
 			r.Get("/stats/dashboard.js", serveAsset(t.dash.script))
 			r.Get("/stats/dashboard.css", serveAsset(t.dash.style))

@@ -149,3 +149,53 @@ func CheckOriginPattern(p string) error {
 	}
 	return nil
 }
+
+// checkHost refuses, with 421 and code forbidden_host, a request whose Host
+// is not a name the tracker answers to (see Options.Hosts).
+func (t *Tracker) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostAllowed(r.Host, t.opts.Hosts, t.opts.AllowOrigins) {
+			writeError(w, http.StatusMisdirectedRequest, errorf(signaling.CodeBadHost,
+				"this tracker does not answer to the name %q (start it with --host NAME to let it)", r.Host))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed reports whether hostport, a Host header, is an IP address,
+// localhost, or matches one of names or the hosts of origins.
+func hostAllowed(hostport string, names, origins []string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	hostport = strings.ToLower(hostport)
+	if ip, _, _ := strings.Cut(host, "%"); host == "" || net.ParseIP(ip) != nil {
+		return true
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	match := func(p string) bool {
+		p = strings.ToLower(p)
+		a, err1 := path.Match(p, host)
+		b, err2 := path.Match(p, hostport)
+		return (a && err1 == nil) || (b && err2 == nil)
+	}
+	for _, p := range names {
+		if match(p) {
+			return true
+		}
+	}
+	for _, p := range origins {
+		if _, after, ok := strings.Cut(p, "://"); ok {
+			p = after
+		}
+		if match(p) {
+			return true
+		}
+	}
+	return false
+}

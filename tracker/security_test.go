@@ -119,7 +119,7 @@ func TestPrivateTracker(t *testing.T) {
 	if ws, status, _ := dialWS(t, s.wsURL()+"?token=wrong", nil); ws != nil || status != http.StatusUnauthorized {
 		t.Errorf("/ws with a wrong token parameter: %d", status)
 	}
-	for _, path := range []string{"/api/stats", "/api/config", "/api/files/" + f.digest(), "/api/stats/events", "/api/nothing"} {
+	for _, path := range []string{"/api/stats", "/api/config", "/api/files/" + f.digest(), "/api/stats/events", "/api/nothing", "/metrics"} {
 		status, h, body := httpGet(t, s.base+path, nil)
 		if status != http.StatusUnauthorized || errorCode(body) != signaling.CodeUnauthorized || h.Get("WWW-Authenticate") == "" {
 			t.Errorf("%s without token: %d %s", path, status, body)
@@ -139,9 +139,13 @@ func TestPrivateTracker(t *testing.T) {
 		t.Errorf("/api/stats with a token parameter: %d", status)
 	}
 
-	// The app, the dashboard shell, health and metrics stay open; the
-	// shell shows no data without the token.
-	for _, path := range []string{"/", "/healthz", "/metrics", "/stats/dashboard.js"} {
+	if status, _, _ := httpGet(t, s.base+"/metrics", bearer); status != http.StatusOK {
+		t.Errorf("/metrics with the token: %d", status)
+	}
+
+	// The app, the dashboard shell and health stay open; the shell shows
+	// no data without the token.
+	for _, path := range []string{"/", "/healthz", "/stats/dashboard.js"} {
 		if status, _, _ := httpGet(t, s.base+path, nil); status != http.StatusOK {
 			t.Errorf("%s: %d, want 200", path, status)
 		}

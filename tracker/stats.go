@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"tabswarm/signaling"
+	"tabswarm/swarm"
 )
 
 // statsBody is GET /api/stats, and what /stats shows.
@@ -101,60 +103,79 @@ func (t *Tracker) localStats() statsBody {
 }
 
 // stats renders the table for statsBody: counts, byte totals and up to
-// maxSwarms swarms with up to maxPeers members each.
+// maxSwarms swarms with up to maxPeers members each. What takes time, the
+// sorting, happens outside the registry's lock: under it, the swarms are
+// listed, then the chosen ones' members copied.
 func (r *registry) stats(maxSwarms, maxPeers int) statsBody {
+	type entry struct {
+		d       swarm.Hash
+		s       *swarmState
+		members int
+	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	b := statsBody{
 		Peers:           len(r.peers),
 		SwarmCount:      len(r.swarms),
 		BytesUploaded:   r.uploaded,
 		BytesDownloaded: r.downloaded,
-		Swarms:          make([]swarmStats, 0, min(len(r.swarms), maxSwarms)),
-	}
-	type entry struct {
-		digest string
-		s      *swarmState
 	}
 	all := make([]entry, 0, len(r.swarms))
 	for d, s := range r.swarms {
-		all = append(all, entry{d.String(), s})
+		all = append(all, entry{d, s, len(s.members)})
 	}
+	r.mu.Unlock()
+
 	slices.SortFunc(all, func(a, b entry) int {
-		return cmp.Or(cmp.Compare(len(b.s.members), len(a.s.members)), cmp.Compare(a.digest, b.digest))
+		return cmp.Or(cmp.Compare(b.members, a.members), bytes.Compare(a.d[:], b.d[:]))
 	})
-	for _, e := range all[:min(len(all), maxSwarms)] {
-		s := e.s
-		ss := swarmStats{
-			Digest:      e.digest,
-			ShortDigest: e.digest[:shortDigestLen],
-			Name:        s.name,
-			Size:        s.size,
-			Chunks:      s.chunks,
-			Peers:       make([]peerStats, 0, min(len(s.members), maxPeers)),
+	all = all[:min(len(all), maxSwarms)]
+	b.Swarms = make([]swarmStats, 0, len(all))
+	r.mu.Lock()
+	for _, e := range all {
+		if r.swarms[e.d] != e.s {
+			continue // gone meanwhile
 		}
-		for id, m := range s.members {
-			if m.complete {
-				ss.Seeders++
-			} else {
-				ss.Leechers++
-			}
-			ss.Peers = append(ss.Peers, peerStats{
-				ID:         id[:min(len(id), shortPeerLen)],
-				Name:       m.p.name,
-				Node:       peerNode(id),
-				Have:       m.have,
-				Complete:   m.complete,
-				Progress:   float64(m.have) / float64(max(s.chunks, 1)),
-				Uploaded:   max(m.uploaded, 0),
-				Downloaded: max(m.downloaded, 0),
-			})
-		}
+		b.Swarms = append(b.Swarms, e.s.statsLocked(e.d))
+	}
+	r.mu.Unlock()
+	for i := range b.Swarms {
+		ss := &b.Swarms[i]
 		sortPeerStats(ss.Peers)
-		ss.Peers = ss.Peers[:min(len(ss.Peers), maxPeers)]
-		b.Swarms = append(b.Swarms, ss)
+		ss.Peers = slices.Clip(ss.Peers[:min(len(ss.Peers), maxPeers)])
 	}
 	return b
+}
+
+// statsLocked renders s, the swarm of d, with all its members, unsorted.
+// The registry's lock is held.
+func (s *swarmState) statsLocked(d swarm.Hash) swarmStats {
+	digest := d.String()
+	ss := swarmStats{
+		Digest:      digest,
+		ShortDigest: digest[:shortDigestLen],
+		Name:        s.name,
+		Size:        s.size,
+		Chunks:      s.chunks,
+		Peers:       make([]peerStats, 0, len(s.members)),
+	}
+	for id, m := range s.members {
+		if m.complete {
+			ss.Seeders++
+		} else {
+			ss.Leechers++
+		}
+		ss.Peers = append(ss.Peers, peerStats{
+			ID:         id[:min(len(id), shortPeerLen)],
+			Name:       m.p.name,
+			Node:       peerNode(id),
+			Have:       m.have,
+			Complete:   m.complete,
+			Progress:   float64(m.have) / float64(max(s.chunks, 1)),
+			Uploaded:   max(m.uploaded, 0),
+			Downloaded: max(m.downloaded, 0),
+		})
+	}
+	return ss
 }
 
 // sortPeerStats sorts a swarm's members for statsBody: most chunks first.

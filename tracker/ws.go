@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -61,9 +62,11 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	noDeadlines(w) // the peer's reads wait for good; its writes set their own
 	sb := &smallBuffers{ResponseWriter: w}
+	pings := &pingGate{t: t}
 	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  t.opts.AllowOrigins,
 		CompressionMode: websocket.CompressionDisabled, // no flate state per connection
+		OnPingReceived:  pings.allow,
 	})
 	if err != nil {
 		t.release(ip)
@@ -71,13 +74,29 @@ func (t *Tracker) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the response
 	}
 	ws.SetReadLimit(-1) // readFrame enforces the limits, to answer too_large
-	go t.servePeer(ws, sb.conn, ip, r.RemoteAddr)
+	go t.servePeer(ws, sb.conn, ip, r.RemoteAddr, pings)
+}
+
+// pingGate lets a connection's pings pass its message limiter: a ping over
+// the rate gets no pong and counts as a message over the cap (a strike).
+type pingGate struct {
+	t *Tracker
+	p atomic.Pointer[peer] // set once the peer exists
+}
+
+func (g *pingGate) allow(context.Context, []byte) bool {
+	p := g.p.Load()
+	if p == nil || p.limiter.Allow() {
+		return true
+	}
+	g.t.fail(p, 0, errorf(signaling.CodeRateLimited, "too many messages (pings count)"))
+	return false
 }
 
 // servePeer serves an upgraded connection, ws on conn, from client
 // address key ip until it ends. Its goroutine is the peer's reader; once
 // the peer's context is done, disconnect closes the connection.
-func (t *Tracker) servePeer(ws *websocket.Conn, conn net.Conn, ip, remote string) {
+func (t *Tracker) servePeer(ws *websocket.Conn, conn net.Conn, ip, remote string, pings *pingGate) {
 	defer t.release(ip)
 	p := newPeer(t.ctx, ws, conn, &t.opts, t.node)
 	p.ip = ip
@@ -88,6 +107,7 @@ func (t *Tracker) servePeer(ws *websocket.Conn, conn net.Conn, ip, remote string
 		p.ip = ip
 	}
 	defer t.reg.removePeer(p)
+	pings.p.Store(p)
 	p.log().Info("tracker: peer connected", "remote", remote)
 	closed := make(chan struct{})
 	context.AfterFunc(p.ctx, func() {

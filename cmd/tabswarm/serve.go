@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 
 	"tabswarm/tracker"
@@ -112,6 +113,8 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 	fl.StringVar(&o.Token, "token", "", "make the tracker private: pages and peers need this `token` for /ws and /api\n(pages ask once and remember it; native peers pass it along)")
 	origins := &listFlag{split: true}
 	fl.Var(origins, "allow-origin", "also let pages from this `origin` open /ws (repeatable; a host[:port]\npattern like \"*.lan:8080\", or scheme://host; the tracker's own host always may)")
+	hosts := &listFlag{split: true}
+	fl.Var(hosts, "host", "a `name` the tracker answers to (repeatable; a pattern like \"*.lan\"): requests\nnaming another host are refused, against DNS rebinding; IP addresses,\nlocalhost, this machine's hostname and the certificate's names always work")
 	certFile := fl.String("tls-cert", "", "serve HTTPS with this PEM certificate `file` (needs --tls-key); pages then\nget crypto.subtle and hash faster")
 	keyFile := fl.String("tls-key", "", "PEM private key `file` for --tls-cert")
 	ice := &listFlag{}
@@ -172,6 +175,7 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 		}
 	}
 	o.AllowOrigins = origins.vals
+	o.Hosts = append(hosts.vals, ownNames()...)
 	for _, s := range ice.vals {
 		srv, err := tracker.ParseICEServer(s)
 		if err != nil {
@@ -194,6 +198,9 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 		if err != nil {
 			return usageErr("loading the TLS certificate: %v", err)
 		}
+		if cert.Leaf != nil {
+			o.Hosts = append(o.Hosts, cert.Leaf.DNSNames...)
+		}
 		cfg.tls = &tls.Config{
 			Certificates: []tls.Certificate{cert},
 			MinVersion:   tls.VersionTLS12,
@@ -201,4 +208,14 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// ownNames returns this machine's hostname and its .local (mDNS) form,
+// names a LAN reaches the tracker by without any --host.
+func ownNames() []string {
+	name, err := os.Hostname()
+	if err != nil || name == "" {
+		return nil
+	}
+	return []string{name, name + ".local"}
 }
