@@ -131,7 +131,7 @@ func startNodes(tb testing.TB, lg *safeLog, size int, flags func(i int) (args, e
 	c := &cluster{}
 	for i := range size {
 		args, env := flags(i)
-		args = append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
+		args = append([]string{"serve", "--addr", "127.0.0.1:0", "--host", appHost}, args...)
 		c.nodes = append(c.nodes, startNode(tb, lg, bin, fmt.Sprintf("node%d", i), args, env))
 	}
 	// Every node runs before any is awaited: a node may wait for its
