@@ -89,6 +89,11 @@ func TestPageSharing(t *testing.T) {
 		t.Errorf("alice: the row's QR code reads %q, want its share link %q", got, link)
 	}
 
+	// So does the page's own address under "Other devices".
+	if got := decodeQR(t, alice, `[data-testid=join-qr]`); got != e.base {
+		t.Errorf("alice: the join QR code reads %q, want %q", got, e.base)
+	}
+
 	// Bob pastes the image's share link, then gets the video by digest.
 	bob := e.newPerson(t, "bob", "/")
 	if !stepJS[bool](t, bob, "paste a share link", pasteJS("", link)) {

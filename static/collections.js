@@ -15,9 +15,11 @@ collectionTemplate.innerHTML = `
   <p class="error"></p>
   <div class="buttons">
     <button type="button" class="save-all" data-testid="save-all">Save all</button>
+    <button type="button" class="show-qr" data-testid="show-qr" aria-expanded="false">QR code</button>
     <button type="button" class="p2t">Save .p2t</button>
     <button type="button" class="remove">Remove</button>
   </div>
+  <div class="row-qr" hidden><img class="qr" data-testid="row-qr" width="180" height="180" alt=""><a class="link"></a></div>
   <ul class="members" data-testid="members"></ul>
 </li>`;
 
@@ -107,6 +109,7 @@ function makeCollectionRow(c) {
   li.dataset.name = c.name;
   $(".digest code", li).textContent = c.digest;
   $(".link", li).href = shareLink(c.digest);
+  $(".show-qr", li).addEventListener("click", () => toggleQR(li));
   $(".copy", li).addEventListener("click", () => copy(c.digest, $(".copy", li)));
   $(".p2t", li).addEventListener("click", () => saveManifest(c.digest, c.name));
   $(".remove", li).addEventListener("click", () => tabswarm.remove(c.digest));
