@@ -19,22 +19,11 @@ import (
 // Node has no IndexedDB, so it runs in the browser: e2e's
 // TestIndexedDBConformance loads this test binary into a Chromium tab.
 func TestIndexedDBLibrary(t *testing.T) {
-	if js.Global().Get("indexedDB").IsUndefined() {
-		t.Skip("no IndexedDB here (Node); e2e runs this test in Chromium")
-	}
+	needIDB(t)
 	n := 0
 	storetest.Run(t, func(t *testing.T) swarm.Library {
 		n++
-		name := fmt.Sprintf("tabswarm-test-%d", n)
-		lib, err := openDB(context.Background(), name, dbEvents{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			lib.db.Call("close")
-			js.Global().Get("indexedDB").Call("deleteDatabase", name)
-		})
-		return lib
+		return tempDB(t, fmt.Sprintf("tabswarm-test-%d", n), dbEvents{})
 	})
 }
 
@@ -43,19 +32,9 @@ func TestIndexedDBLibrary(t *testing.T) {
 // one Blob that every chunk and the saved file are read from, and Remove
 // leaves nothing behind.
 func TestShareStoresWholeFile(t *testing.T) {
-	if js.Global().Get("indexedDB").IsUndefined() {
-		t.Skip("no IndexedDB here (Node); e2e runs this test in Chromium")
-	}
+	needIDB(t)
 	ctx := context.Background()
-	const name = "tabswarm-test-whole"
-	lib, err := openDB(ctx, name, dbEvents{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		lib.db.Call("close")
-		js.Global().Get("indexedDB").Call("deleteDatabase", name)
-	})
+	lib := tempDB(t, "tabswarm-test-whole", dbEvents{})
 
 	data := make([]byte, 7*swarm.ChunkSize(1)/2)
 	rand.Read(data)
