@@ -15,8 +15,8 @@ import (
 // TestPageSharing covers how a person shares and gets files on the page:
 // a file picked before the peer is ready waits and is shared once it is; a
 // file dropped anywhere on the window is shared (with an overlay while
-// dragging, and no navigation); a pasted file is shared, and a pasted share
-// link downloads. Then, on Bob's side: readable names instead of peer IDs,
+// dragging, and no navigation); a pasted file is shared; a pasted or
+// dropped share link downloads. Then, on Bob's side: readable names instead of peer IDs,
 // previews of an image and a video once complete, the finished download
 // announced, and a row's QR code that decodes to its share link. Last,
 // Bob's page at 360 px wide has nothing wider than the screen; the
@@ -94,13 +94,16 @@ func TestPageSharing(t *testing.T) {
 		t.Errorf("alice: the join QR code reads %q, want %q", got, e.base)
 	}
 
-	// Bob pastes the image's share link, then gets the video by digest.
+	// Bob pastes the image's share link, and drops the video's.
 	bob := e.newPerson(t, "bob", "/")
 	if !stepJS[bool](t, bob, "paste a share link", pasteJS("", link)) {
 		t.Error("bob: pasting a share link was not cancelled by the page")
 	}
 	bob.waitRow(t, "the image from a pasted link", byDigest(img.Digest), stateSeeding, stepTimeout)
-	bob.get(t, video.Digest, video.Digest, 1<<20)
+	if !stepJS[bool](t, bob, "drop a link", dropLinkJS(strings.Replace(link, img.Digest, video.Digest, 1))) {
+		t.Error("bob: dropping a link was not cancelled by the page")
+	}
+	bob.waitRow(t, "the video from a dropped link", byDigest(video.Digest), stateSeeding, stepTimeout)
 
 	// Previews: the image decoded, the video's first frame known.
 	waitJS(t, bob, "a preview of the image", fmt.Sprintf(`(() => {

@@ -89,6 +89,16 @@ func dropJS(fileExpr string) string {
 })()`
 }
 
+// dropLinkJS drops link on the page as a browser does a dragged link,
+// and says whether the page cancelled the drop.
+func dropLinkJS(link string) string {
+	return `(() => {
+	const dt = new DataTransfer();
+	dt.setData('text/uri-list', ` + strconv.Quote(link) + `);
+	return !document.querySelector('main').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+})()`
+}
+
 // pasteJS pastes into the page body: the File of fileExpr, or text.
 func pasteJS(fileExpr, text string) string {
 	add := `dt.setData('text/plain', ` + strconv.Quote(text) + `);`

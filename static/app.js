@@ -154,7 +154,9 @@ function fromHash() {
 function wireDrop() {
   const overlay = $("#drop-overlay");
   let depth = 0;
-  const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes("Files");
+  const types = (e) => Array.from((e.dataTransfer && e.dataTransfer.types) || []);
+  const hasFiles = (e) => types(e).includes("Files");
+  const hasLink = (e) => types(e).includes("text/uri-list");
   addEventListener("dragenter", (e) => {
     if (!hasFiles(e)) return;
     e.preventDefault();
@@ -163,7 +165,7 @@ function wireDrop() {
   });
   addEventListener("dragover", (e) => {
     e.preventDefault();
-    if (e.dataTransfer) e.dataTransfer.dropEffect = hasFiles(e) ? "copy" : "none";
+    if (e.dataTransfer) e.dataTransfer.dropEffect = hasFiles(e) || hasLink(e) ? "copy" : "none";
   });
   addEventListener("dragleave", () => {
     if (--depth <= 0) {
@@ -175,7 +177,11 @@ function wireDrop() {
     e.preventDefault();
     depth = 0;
     overlay.hidden = true;
-    if (e.dataTransfer) shareDropped(e.dataTransfer);
+    const dt = e.dataTransfer;
+    if (!dt) return;
+    // A dragged share link (from another tab or a chat) downloads.
+    if (!dt.files.length) getLink(dt.getData("text/uri-list").split("\n")[0] || dt.getData("text/plain"));
+    else shareDropped(dt);
   });
 }
 
@@ -191,14 +197,17 @@ function onPaste(e) {
   }
   const t = e.target;
   if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
-  const text = (data.getData("text/plain") || "").trim();
-  // The peer's parser decides; before it is ready, anything holding 64
-  // hex characters waits for it.
+  if (getLink(data.getData("text/plain"))) e.preventDefault();
+}
+
+// getLink downloads what text names, if it is a digest or share link, and
+// says whether it was. The peer's parser decides; before it is ready,
+// anything holding 64 hex characters waits for it.
+function getLink(text) {
+  text = (text || "").trim();
   const ok = ready ? tabswarm.parseLink(text) !== null : /[0-9a-f]{64}/i.test(text);
-  if (ok) {
-    e.preventDefault();
-    get(text);
-  }
+  if (ok) get(text);
+  return ok;
 }
 
 function share(file) {
