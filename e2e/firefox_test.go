@@ -53,20 +53,7 @@ var firefoxPrefs = []string{
 // firefoxPath finds Firefox ESR, or skips the test (fails it under CI).
 func firefoxPath(tb testing.TB) string {
 	tb.Helper()
-	if p := os.Getenv("FIREFOX"); p != "" {
-		return p
-	}
-	for _, name := range []string{"firefox-esr", "firefox"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	const msg = "install Firefox ESR: apt-get install firefox-esr (or set FIREFOX to its path)"
-	if os.Getenv("CI") != "" {
-		tb.Fatal("Firefox not found under CI; " + msg)
-	}
-	tb.Skip(msg)
-	return ""
+	return findBrowser(tb, "Firefox ESR", "FIREFOX", "firefox-esr", "firefox-esr", "firefox")
 }
 
 // fox is one person in Firefox: a tab of the test's Firefox.

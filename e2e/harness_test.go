@@ -78,21 +78,28 @@ func newEnvWith(tb testing.TB, opts tracker.Options) *env {
 // chromiumPath finds Chromium, or skips the test (fails it under CI).
 func chromiumPath(tb testing.TB) string {
 	tb.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
+	return findBrowser(tb, "Chromium", "CHROMIUM", "chromium", "/usr/bin/chromium", "chromium")
+}
+
+// findBrowser returns $envVar (which must exist) when set, else the first
+// of names found as a path or on $PATH; without one it skips the test, or
+// fails it under CI, saying to apt-get install pkg.
+func findBrowser(tb testing.TB, what, envVar, pkg string, names ...string) string {
+	tb.Helper()
+	if p := os.Getenv(envVar); p != "" {
 		if _, err := os.Stat(p); err != nil {
-			tb.Fatalf("CHROMIUM=%s: %v", p, err)
+			tb.Fatalf("%s=%s: %v", envVar, p, err)
 		}
 		return p
 	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
 	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	const msg = "install Chromium: apt-get install chromium (or set CHROMIUM to its path)"
+	msg := fmt.Sprintf("install %s: apt-get install %s (or set %s to its path)", what, pkg, envVar)
 	if os.Getenv("CI") != "" {
-		tb.Fatal("Chromium not found under CI; " + msg)
+		tb.Fatalf("%s not found under CI; %s", what, msg)
 	}
 	tb.Skip(msg)
 	return ""
