@@ -42,7 +42,7 @@ wasm-test:
 e2e: build
 	$(GO) test -race -count=1 -timeout 20m ./e2e
 
-## bench: print this machine's figures for issues 6 and 11 (median of 3 runs, min, max); never part of test
+## bench: print this machine's figures for issues 6, 11 and 13 (median of 3 runs, min, max); never part of test
 ## (TABSWARM_BENCH_RUNS=N for more runs; LOADGEN_CLIENTS=N for the tracker load; needs root for netns)
 LOADGEN_CLIENTS ?= 10000
 bench: build
