@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,9 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"tabswarm/swarm"
+	"tabswarm/swarm/rtc"
 )
 
 // TestPageSharing covers how a person shares and gets files on the page:
@@ -232,5 +236,47 @@ func TestPageKeyboard(t *testing.T) {
 	waitJS(t, p, "an empty list after Remove all", `document.querySelectorAll('`+selFile+`').length === 0 && !document.querySelector('#empty').hidden`)
 	if bad := p.consoleErrors(); len(bad) > 0 {
 		t.Errorf("the page logged errors: %q", bad)
+	}
+}
+
+// TestPageTitleProgress checks the tab's title while a download cannot
+// finish: a native peer holds only the first half of a file, so the
+// download stalls at 50% and the title says so, as the row does.
+func TestPageTitleProgress(t *testing.T) {
+	e := newEnv(t)
+	f := makeFile(t, t.TempDir(), "half.bin", 4<<20)
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := swarm.NewManifest(f.name, "application/octet-stream", f.size, swarm.HashRun(nil, data, swarm.ChunkSize(f.size)))
+	lib := new(swarm.MemLibrary)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, err := lib.Open(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := m.NumChunks() / 2
+	for i := range half {
+		off := int64(i) * m.ChunkSize
+		if err := store.WriteChunk(ctx, i, data[off:off+int64(m.ChunkLen(i))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: "ws://" + e.trackerAddr(t) + "/ws"}), Library: lib})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	e.waitListed(t, f.digest)
+
+	p := e.newPerson(t, "tess", "/")
+	p.pressGet(t, f.digest)
+	p.waitRow(t, "the half-held download", byDigest(f.digest), stateStalled, stepTimeout)
+	if got := stepJS[string](t, p, "title", `document.title`); got != "(50%) tabswarm" {
+		t.Errorf("title of a download stalled at %d of %d chunks: %q, want (50%%) tabswarm", half, m.NumChunks(), got)
 	}
 }
