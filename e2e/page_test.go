@@ -24,8 +24,8 @@ import (
 // previews of an image and a video once complete, the finished download
 // announced, and a row's QR code that decodes to its share link. Last,
 // Bob's page at 360 px wide has nothing wider than the screen; the
-// dashboard shows names, swarm health and its charts; and neither page
-// logged a console error.
+// dashboard shows names, swarm health and its charts, and fits 360 px too;
+// and neither page logged a console error.
 func TestPageSharing(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
@@ -166,6 +166,10 @@ func TestPageSharing(t *testing.T) {
 		}
 		return line > 20;
 	})()`)
+
+	if o := stepJS[overflowView](t, bob, "the dashboard at 360 px", overflowJS); len(o.Wide) > 0 {
+		t.Errorf("bob's dashboard at 360 px: elements wider than the screen: %q", o.Wide)
+	}
 
 	for _, p := range []*person{alice, bob} {
 		if bad := p.consoleErrors(); len(bad) > 0 {
