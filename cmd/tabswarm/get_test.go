@@ -68,10 +68,12 @@ func shareFile(t *testing.T, url string, n int, wrap func(swarm.Library) swarm.L
 }
 
 // gatedLibrary serves budget chunk reads, then blocks further reads until
-// open is called; it records the chunks read after that.
+// open is called; it records the chunks read after that. A blocked read
+// then fails, or with hold is served.
 type gatedLibrary struct {
 	swarm.Library
 	gate chan struct{}
+	hold bool
 
 	mu     sync.Mutex
 	budget int
@@ -107,8 +109,11 @@ func (c gatedChunks) ReadChunk(ctx context.Context, i int) ([]byte, error) {
 	if ok {
 		return c.Chunks.ReadChunk(ctx, i)
 	}
-	select { // started before the gate opened: never served
+	select { // started before the gate opened: served only with hold
 	case <-l.gate:
+		if l.hold {
+			return c.Chunks.ReadChunk(ctx, i)
+		}
 	case <-ctx.Done():
 	}
 	return nil, fmt.Errorf("gated: %w", swarm.ErrNoChunk)
