@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,7 +251,15 @@ func TestNodeQuotaErrorIsClearAndKeepsChunks(t *testing.T) {
 	if _, err := getter.Get(ctx, m.Digest); err != nil {
 		t.Fatal(err)
 	}
-	s := waitState(t, getter, m.Digest, swarm.StateError, 20*time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := getter.Wait(wctx, m.Digest); !errors.Is(err, swarm.ErrQuota) {
+		t.Fatalf("Wait = %v, want an error wrapping ErrQuota", err)
+	}
+	if err := getter.Err(m.Digest); !errors.Is(err, swarm.ErrQuota) {
+		t.Fatalf("Err = %v, want an error wrapping ErrQuota", err)
+	}
+	s := waitState(t, getter, m.Digest, swarm.StateError, time.Second)
 	if !strings.Contains(s.Error, "storage full") {
 		t.Fatalf("error %q does not say storage is full", s.Error)
 	}
@@ -270,4 +279,125 @@ func TestNodeQuotaErrorIsClearAndKeepsChunks(t *testing.T) {
 	if s, _ := seeder.File(m.Digest); s.State != swarm.StateSeeding {
 		t.Fatalf("seeder state %q", s.State)
 	}
+}
+
+// TestNodeLifecycle: Run runs once; Wait reports completion, removal and a
+// stopped node with their own errors; a subscriber hears of a new file;
+// Run returns only after the last chunk write is done.
+func TestNodeLifecycle(t *testing.T) {
+	url := startTracker(t)
+	data := randomBytes(2*swarm.MinChunkSize, 9)
+	seedLib := new(swarm.MemLibrary)
+	m := seedBytes(t, seedLib, "f.bin", data)
+	seeder := startNode(t, url, seedLib)
+	if err := seeder.Run(context.Background()); !errors.Is(err, swarm.ErrRunning) {
+		t.Fatalf("second Run = %v, want ErrRunning", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := seeder.Wait(ctx, m.Digest); err != nil {
+		t.Fatalf("Wait for a complete file = %v", err)
+	}
+	if err := seeder.Wait(ctx, swarm.Hash{7}); !errors.Is(err, swarm.ErrNotFound) {
+		t.Fatalf("Wait for an unknown file = %v, want ErrNotFound", err)
+	}
+	waitAnnounced(t, url, m.Digest)
+
+	// A getter whose store holds each write until the test lets it go.
+	lib := &slowLibrary{release: make(chan struct{}), writing: make(chan struct{}, 8)}
+	node := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: url}), Library: lib})
+	changes, unsubscribe := node.Subscribe()
+	defer unsubscribe()
+	rctx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- node.Run(rctx) }()
+	waited := make(chan error, 1)
+	go func() {
+		if _, err := node.Get(ctx, m.Digest); err != nil {
+			waited <- err
+			return
+		}
+		waited <- node.Wait(context.Background(), m.Digest)
+	}()
+	select {
+	case <-changes:
+	case <-ctx.Done():
+		t.Fatal("no change notification for a new file")
+	}
+	select {
+	case <-lib.writing:
+	case <-ctx.Done():
+		t.Fatal("no chunk write began")
+	}
+	stop()
+	select {
+	case err := <-ran:
+		t.Fatalf("Run returned (%v) while a chunk write was under way", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(lib.release)
+	if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v", err)
+	}
+	if lib.active.Load() != 0 {
+		t.Fatal("Run returned before the last write ended")
+	}
+	if err := <-waited; !errors.Is(err, swarm.ErrClosed) {
+		t.Fatalf("Wait on a stopped node = %v, want ErrClosed", err)
+	}
+
+	// Remove ends a wait with ErrRemoved: a file nobody holds. Should the
+	// removal come before the wait begins, Wait says ErrNotFound; then try
+	// again with a longer head start.
+	getter := startNode(t, url, new(swarm.MemLibrary))
+	orphan := seedBytes(t, new(swarm.MemLibrary), "orphan.bin", randomBytes(100, 10))
+	var err error
+	for try := 1; try <= 5; try++ {
+		if _, err := getter.Add(ctx, orphan); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			time.Sleep(time.Duration(try) * 50 * time.Millisecond)
+			getter.Remove(context.Background(), orphan.Digest)
+		}()
+		if err = getter.Wait(ctx, orphan.Digest); !errors.Is(err, swarm.ErrNotFound) {
+			break
+		}
+		for getter.Manifest(orphan.Digest) != nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if !errors.Is(err, swarm.ErrRemoved) {
+		t.Fatalf("Wait for a removed file = %v, want ErrRemoved", err)
+	}
+}
+
+// slowLibrary is a MemLibrary whose writes wait for release, and report
+// that they started on writing.
+type slowLibrary struct {
+	swarm.MemLibrary
+	release chan struct{}
+	writing chan struct{}
+	active  atomic.Int32
+}
+
+func (l *slowLibrary) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, error) {
+	c, err := l.MemLibrary.Open(ctx, m)
+	return slowChunks{c, l}, err
+}
+
+type slowChunks struct {
+	swarm.Chunks
+	l *slowLibrary
+}
+
+func (c slowChunks) WriteChunk(ctx context.Context, i int, data []byte) error {
+	c.l.active.Add(1)
+	defer c.l.active.Add(-1)
+	select {
+	case c.l.writing <- struct{}{}:
+	default:
+	}
+	<-c.l.release
+	return c.Chunks.WriteChunk(ctx, i, data)
 }

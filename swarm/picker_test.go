@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -32,7 +33,7 @@ func TestPickRarestFirst(t *testing.T) {
 			t.Fatal("nothing picked")
 		}
 		asked[i] = &assembly{}
-		p.inflight[i]++
+		p.asked(i)
 		order = append(order, i)
 	}
 	if order[0] != 2 || order[1] != 1 {
@@ -45,8 +46,9 @@ func TestPickRarestFirst(t *testing.T) {
 
 func TestPickOnlyWhatPeerHasAndWeLack(t *testing.T) {
 	p := newTestPicker(3)
-	p.have.Set(0)
-	p.busy.Set(1)
+	p.received(0)
+	p.stored(0)
+	p.received(1) // being verified
 	p.addPeer(bitsOf(3, 0, 1))
 	if i, ok := p.pick(bitsOf(3, 0, 1), nil, false); ok {
 		t.Fatalf("picked %d: held or being verified", i)
@@ -54,6 +56,10 @@ func TestPickOnlyWhatPeerHasAndWeLack(t *testing.T) {
 	p.addPeer(bitsOf(3, 2))
 	if i, ok := p.pick(bitsOf(3, 2), nil, false); !ok || i != 2 {
 		t.Fatalf("picked %d %v, want 2", i, ok)
+	}
+	p.failed(1) // failed its hash: wanted again
+	if i, ok := p.pick(bitsOf(3, 1), nil, false); !ok || i != 1 {
+		t.Fatalf("picked %d %v after chunk 1 failed, want 1", i, ok)
 	}
 }
 
@@ -81,7 +87,8 @@ func TestEndgameDuplicatesAndBounds(t *testing.T) {
 		p.addPeer(all)
 	}
 	slow := map[int]*assembly{0: {}, 1: {}}
-	p.inflight[0], p.inflight[1] = 1, 1
+	p.asked(0)
+	p.asked(1)
 	if !p.endgame() {
 		t.Fatal("every wanted chunk is requested: want endgame")
 	}
@@ -92,48 +99,95 @@ func TestEndgameDuplicatesAndBounds(t *testing.T) {
 		t.Fatal("asked the same peer twice for a chunk")
 	}
 	// Another peer takes the least-requested chunk.
-	p.inflight[0] = 2
+	p.asked(0)
 	if i, ok := p.pick(all, map[int]*assembly{}, true); !ok || i != 1 {
 		t.Fatalf("endgame picked %d %v, want 1", i, ok)
 	}
-	p.inflight[0], p.inflight[1] = maxDuplicates, maxDuplicates
+	for p.inflight[0] < maxDuplicates {
+		p.asked(0)
+	}
+	for p.inflight[1] < maxDuplicates {
+		p.asked(1)
+	}
 	if _, ok := p.pick(all, map[int]*assembly{}, true); ok {
 		t.Fatal("more than maxDuplicates requests for one chunk")
 	}
 }
 
-// TestReassignOnPeerLoss drives a file's loop state directly: when a peer
-// goes, its requests return to the pool and another peer gets them.
+// TestReassignOnPeerLoss: when a peer goes, its requests return to the
+// pool and another peer gets them; the counts match the requests out at
+// every step.
 func TestReassignOnPeerLoss(t *testing.T) {
-	data := make([]byte, 3*MinChunkSize)
-	hashes := []Hash{HashChunk(data[:MinChunkSize]), HashChunk(data[MinChunkSize : 2*MinChunkSize]), HashChunk(data[2*MinChunkSize:])}
-	m := NewManifest("x", "", int64(len(data)), hashes)
-	f := newFile(m, nil, NewBitfield(3), discardLogger())
-	a := newPeerConn("a", "a", nopTransport{})
-	b := newPeerConn("b", "b", nopTransport{})
-	for _, c := range []*peerConn{a, b} {
-		f.conns[c.id] = c
-		f.totals[c.id] = &PeerStats{ID: c.id}
-		c.hello, c.have = true, bitsOf(3, 0, 1, 2)
-		f.pick.addPeer(c.have)
+	data, m := testData(3, 4)
+	w := newWire(t, data, m, nil)
+	a := w.connect("a", "a")
+	a.open(0, 1, 2)
+	askedA := map[int]bool{a.expect(kindRequest).Index: true, a.expect(kindRequest).Index: true}
+	w.check()
+	b := w.connect("b", "b")
+	b.open(0, 1, 2)
+	b.expect(kindRequest) // the third chunk
+	w.check()
+	a.tr.Close()
+	if i := b.expect(kindRequest).Index; !askedA[i] {
+		t.Errorf("b asked for %d, not one of a's %v", i, askedA)
 	}
-	a.depth, b.depth = 3, 0
-	f.schedule()
-	if len(a.asked) != 3 {
-		t.Fatalf("a asked for %d chunks, want 3", len(a.asked))
-	}
-	b.depth = 3
-	f.drop(a, ErrClosed)
-	f.schedule()
-	if len(b.asked) != 3 {
-		t.Fatalf("after a left, b asked for %d chunks, want 3", len(b.asked))
-	}
-	for i, n := range f.pick.inflight {
-		if n != 1 {
-			t.Fatalf("chunk %d has %d requests in flight, want 1", i, n)
+	w.check()
+	w.call(func() {
+		if w.f.pick.avail[0] != 1 {
+			t.Errorf("availability %v after a left", w.f.pick.avail)
 		}
+	})
+}
+
+// TestPickerInvariantsUnderChurn: peers that serve, reject, send junk
+// and leave, one after another, in a seeded random order; after every step the
+// picker's in-flight counts equal the requests the connections hold, and
+// no request is out for a chunk the file has. The file ends complete.
+func TestPickerInvariantsUnderChurn(t *testing.T) {
+	data, m := testData(12, 5)
+	w := newWire(t, data, m, nil)
+	r := rand.New(rand.NewPCG(5, 5))
+	all := make([]int, m.NumChunks())
+	for i := range all {
+		all[i] = i
 	}
-	if f.pick.avail[0] != 1 {
-		t.Fatalf("availability %v after a left", f.pick.avail)
+	for round := 0; ; round++ {
+		select {
+		case <-w.f.done:
+			if w.f.err != nil || len(w.held()) != m.NumChunks() {
+				t.Fatalf("err %v, holds %v", w.f.err, w.held())
+			}
+			return
+		default:
+		}
+		if round > 200 {
+			t.Fatalf("not complete after %d rounds; holds %v", round, w.held())
+		}
+		id := fmt.Sprint("p", round) // a peer that comes back has a new ID
+		p := w.connect(id, id)
+		p.open(all...)
+		for range 1 + r.IntN(4) {
+			p.alive(0) // every request the file sent so far is in p.asked
+			if len(p.asked) == 0 {
+				break
+			}
+			fr := p.expect(kindRequest)
+			switch r.IntN(4) {
+			case 0:
+				p.send(appendIndex(nil, kindReject, fr.Index))
+			case 1:
+				p.send(appendPiece(nil, fr.Index, 0, data[fr.Index*MinChunkSize:][:BlockSize]))
+			default:
+				p.serve(fr.Index)
+			}
+			p.alive(0)
+			w.check()
+			if t.Failed() {
+				t.FailNow()
+			}
+		}
+		p.tr.Close()
+		w.check()
 	}
 }

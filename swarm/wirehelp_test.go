@@ -138,10 +138,11 @@ func (w *wire) held() []int {
 
 // remote is a peer the test plays by hand.
 type remote struct {
-	id string
-	t  *testing.T
-	w  *wire
-	tr Transport
+	id    string
+	t     *testing.T
+	w     *wire
+	tr    Transport
+	asked []int // requests the file sent that the test has not taken yet
 }
 
 // connect attaches a new connection from peer id, opened by initiator.
@@ -174,18 +175,31 @@ func (r *remote) next() (frame, error) {
 	if err != nil {
 		return frame{}, err
 	}
-	return decodeFrame(b)
+	fr, err := decodeFrame(b)
+	if err == nil && fr.Kind == kindRequest {
+		r.asked = append(r.asked, fr.Index)
+	}
+	return fr, err
 }
 
-// expect reads frames until one of kind k, and returns it.
+// expect reads frames until one of kind k, and returns it. Requests the
+// file sent before come first, in order.
 func (r *remote) expect(k kind) frame {
 	r.t.Helper()
+	if k == kindRequest && len(r.asked) > 0 {
+		i := r.asked[0]
+		r.asked = r.asked[1:]
+		return frame{Kind: kindRequest, Index: i}
+	}
 	for {
 		fr, err := r.next()
 		if err != nil {
 			r.t.Fatalf("waiting for %v: %v", k, err)
 		}
 		if fr.Kind == k {
+			if k == kindRequest {
+				r.asked = r.asked[:len(r.asked)-1]
+			}
 			return fr
 		}
 	}

@@ -156,6 +156,7 @@ func TestWireStateMachine(t *testing.T) {
 				t.Fatalf("endgame asked for %d", i)
 			}
 			fast.serve(1)
+			fast.expect(kindHave) // chunk 1 is stored
 			if c := slow.expect(kindCancel); c.Index != 1 {
 				t.Fatalf("cancel of %d", c.Index)
 			}
