@@ -90,6 +90,18 @@ func startNode(t testing.TB, url string, lib swarm.Library) *swarm.Node {
 	return n
 }
 
+// startSeeder runs a node that seeds data as name, and returns once the
+// tracker lists it.
+func startSeeder(t testing.TB, url, name string, data []byte) (*swarm.Manifest, *swarm.Node) {
+	t.Helper()
+	lib := new(swarm.MemLibrary)
+	m := seedBytes(t, lib, name, data)
+	n := startNode(t, url, lib)
+	waitState(t, n, m.Digest, swarm.StateSeeding, 5*time.Second)
+	waitAnnounced(t, url, m.Digest)
+	return m, n
+}
+
 // waitState polls until file d reaches state want on n.
 func waitState(t testing.TB, n *swarm.Node, d swarm.Hash, want swarm.State, timeout time.Duration) swarm.FileStats {
 	t.Helper()
@@ -237,12 +249,7 @@ func TestNodeDropsLyingPeer(t *testing.T) {
 
 func TestNodeQuotaErrorIsClearAndKeepsChunks(t *testing.T) {
 	url := startTracker(t)
-	data := randomBytes(3*swarm.MinChunkSize, 3)
-	seedLib := new(swarm.MemLibrary)
-	m := seedBytes(t, seedLib, "big.bin", data)
-	seeder := startNode(t, url, seedLib)
-	waitState(t, seeder, m.Digest, swarm.StateSeeding, 5*time.Second)
-	waitAnnounced(t, url, m.Digest)
+	m, seeder := startSeeder(t, url, "big.bin", randomBytes(3*swarm.MinChunkSize, 3))
 
 	getLib := &swarm.MemLibrary{Limit: 2 * swarm.MinChunkSize}
 	getter := startNode(t, url, getLib)
@@ -286,10 +293,7 @@ func TestNodeQuotaErrorIsClearAndKeepsChunks(t *testing.T) {
 // Run returns only after the last chunk write is done.
 func TestNodeLifecycle(t *testing.T) {
 	url := startTracker(t)
-	data := randomBytes(2*swarm.MinChunkSize, 9)
-	seedLib := new(swarm.MemLibrary)
-	m := seedBytes(t, seedLib, "f.bin", data)
-	seeder := startNode(t, url, seedLib)
+	m, seeder := startSeeder(t, url, "f.bin", randomBytes(2*swarm.MinChunkSize, 9))
 	if err := seeder.Run(context.Background()); !errors.Is(err, swarm.ErrRunning) {
 		t.Fatalf("second Run = %v, want ErrRunning", err)
 	}
@@ -301,7 +305,6 @@ func TestNodeLifecycle(t *testing.T) {
 	if err := seeder.Wait(ctx, swarm.Hash{7}); !errors.Is(err, swarm.ErrNotFound) {
 		t.Fatalf("Wait for an unknown file = %v, want ErrNotFound", err)
 	}
-	waitAnnounced(t, url, m.Digest)
 
 	// A getter whose store holds each write until the test lets it go.
 	lib := &slowLibrary{release: make(chan struct{}), writing: make(chan struct{}, 8)}
