@@ -17,7 +17,8 @@ var dashboardFS embed.FS
 // dashboard serves /stats: a page rendered on the server with the current
 // statistics (every peer-supplied string escaped by html/template), and
 // dashboard.js, which keeps it live from /api/stats/events and renders
-// with textContent only. Nothing is inline, so the CSP holds.
+// with textContent only, with the app's format.js (Options.App) for its
+// helpers. Nothing is inline, so the CSP holds.
 type dashboard struct {
 	page   *template.Template
 	script *asset

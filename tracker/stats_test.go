@@ -117,7 +117,8 @@ func TestStatsAndDashboard(t *testing.T) {
 	if strings.Contains(html, "<script>alert") || strings.Contains(html, "<img src=x") || !strings.Contains(html, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
 		t.Errorf("the name is not escaped:\n%s", html)
 	}
-	if strings.Count(html, "<script") != 1 || !strings.Contains(html, `<script src="stats/dashboard.js" defer></script>`) || strings.Contains(html, "style=") || strings.Contains(html, " on") && strings.Contains(html, "onerror=alert(1)>") {
+	if strings.Count(html, "<script") != 2 || !strings.Contains(html, `<script src="format.js" defer></script>
+<script src="stats/dashboard.js" defer></script>`) || strings.Contains(html, "style=") || strings.Contains(html, " on") && strings.Contains(html, "onerror=alert(1)>") {
 		t.Errorf("/stats has inline code or style:\n%s", html)
 	}
 	if !strings.Contains(html, leech.id[:8]) || !strings.Contains(html, "1 seeders") {

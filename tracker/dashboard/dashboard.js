@@ -1,5 +1,6 @@
 // The tracker's /stats page: keeps the server-rendered statistics live from
-// /api/stats/events. Every string from the tracker goes in with
+// /api/stats/events. It shares the app's format.js (el, bytes in binary
+// units), loaded before it. Every string from the tracker goes in with
 // textContent, never as markup. A private tracker's token is the one the
 // app keeps in localStorage under "tabswarm.token"; this page asks for it
 // when there is none or it is wrong, and remembers it likewise.
@@ -12,21 +13,6 @@
   let poll = null;
   let memToken = ""; // when localStorage is unavailable
   let nodes = 1; // tracker nodes in the last statistics; peers show theirs when more than one
-
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = String(text);
-    return e;
-  }
-
-  function bytes(n) {
-    const units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if (n < 1024) return n + " B";
-    let i = -1;
-    do { n /= 1024; i++; } while (n >= 1024 && i < units.length - 1);
-    return n.toFixed(1) + " " + units[i];
-  }
 
   function uptime(s) {
     s = Math.floor(s);
