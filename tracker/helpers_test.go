@@ -82,9 +82,20 @@ type rawPeer struct {
 // dial connects and reads the welcome.
 func (s *server) dial(t testing.TB) *rawPeer {
 	t.Helper()
+	return s.dialOpts(t, nil)
+}
+
+// dialFrom is dial from the loopback address local.
+func (s *server) dialFrom(t testing.TB, local string) *rawPeer {
+	t.Helper()
+	return s.dialOpts(t, &websocket.DialOptions{HTTPClient: clientFrom(local)})
+}
+
+func (s *server) dialOpts(t testing.TB, opts *websocket.DialOptions) *rawPeer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, s.wsURL(), nil)
+	ws, _, err := websocket.Dial(ctx, s.wsURL(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,27 +16,6 @@ import (
 	"tabswarm/signaling"
 )
 
-// dialFrom connects to s from the loopback address local and reads the
-// welcome.
-func (s *server) dialFrom(t testing.TB, local string) *rawPeer {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, s.wsURL(), &websocket.DialOptions{HTTPClient: clientFrom(local)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws.SetReadLimit(-1)
-	t.Cleanup(func() { ws.CloseNow() })
-	p := &rawPeer{t: t, ws: ws}
-	w := p.recv()
-	if w.Type != signaling.TypeWelcome {
-		t.Fatalf("first message %+v, want a welcome", w)
-	}
-	p.id = w.PeerID
-	return p
-}
-
 // One address can fill only its share of the manifest memory, and one
 // connection only its own share of that; others can still share files.
 func TestManifestMemoryShares(t *testing.T) {

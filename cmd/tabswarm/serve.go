@@ -29,7 +29,7 @@ Prefer TABSWARM_TOKEN to --token: command lines are visible to other users.
 
 Pages:
   /          the app            /stats      live dashboard
-  /healthz   health check       /metrics    Prometheus metrics
+  /healthz   health check       /metrics    Prometheus metrics (token if private)
   /qr.svg?text=T                a QR code of T
   /api/config, /api/stats, /api/stats/events, /api/files/DIGEST   JSON
   /ws        signalling WebSocket
