@@ -36,6 +36,7 @@ func (t *Tracker) routes() http.Handler {
 				r.Get("/config", t.getConfig)
 				r.Get("/files/{digest}", t.getFile)
 				r.Get("/stats", t.getStats)
+				r.Get("/stats/history", t.getHistory)
 				r.HandleFunc("/*", func(w http.ResponseWriter, r *http.Request) {
 					writeError(w, http.StatusNotFound, errorf("not_found", "no API route %s %s", r.Method, r.URL.Path))
 				})

@@ -65,7 +65,8 @@ const (
 
 // stats collects the figures the registry does not keep.
 type stats struct {
-	meter meter
+	meter   meter
+	history history
 }
 
 // snapshot returns the current statistics of the whole cluster, gathered
@@ -73,6 +74,7 @@ type stats struct {
 func (t *Tracker) snapshot(ctx context.Context) statsBody {
 	b := t.localStats()
 	if !t.reg.clustered {
+		t.stats.history.add(time.Now(), b)
 		return b
 	}
 	ctx, cancel := t.clusterContext(ctx)
@@ -88,7 +90,9 @@ func (t *Tracker) snapshot(ctx context.Context) statsBody {
 			others = append(others, o)
 		}
 	}
-	return mergeStats(b, others, t.opts.MaxStatsSwarms, t.opts.MaxStatsPeers)
+	b = mergeStats(b, others, t.opts.MaxStatsSwarms, t.opts.MaxStatsPeers)
+	t.stats.history.add(time.Now(), b)
+	return b
 }
 
 // localStats returns this node's statistics.

@@ -31,7 +31,8 @@ Pages:
   /          the app            /stats      live dashboard
   /healthz   health check       /metrics    Prometheus metrics (token if private)
   /qr.svg?text=T                a QR code of T
-  /api/config, /api/stats, /api/stats/events, /api/files/DIGEST   JSON
+  /api/config, /api/stats, /api/stats/events, /api/stats/history,
+  /api/files/DIGEST             JSON
   /ws        signalling WebSocket
 
 flags:

@@ -67,22 +67,37 @@
     return n === 0 ? "no full copy online" : n === 1 ? "1 full copy online" : n + " full copies online";
   }
 
-  // history keeps the last historySeconds of snapshots the stream sent, so
-  // the charts draw here, from what already arrived.
+  // history holds the charts' points of the last historySeconds: first
+  // the tracker's own (GET api/stats/history), then one per snapshot the
+  // stream sends, so the charts draw here, from what already arrived.
   const historySeconds = 300;
-  const history = [];
+  let history = [];
+  let totals = null; // the byte totals of the last snapshot, and when
 
   function remember(st) {
     const t = Date.now();
-    const prev = history[history.length - 1];
-    const rate = (key) => {
-      if (!prev || t <= prev.t) return 0;
-      const grown = st[key] - prev[key];
-      return grown > 0 ? (grown * 1000) / (t - prev.t) : 0; // a restart counts from zero
-    };
-    history.push({ t, bytes_uploaded: st.bytes_uploaded, bytes_downloaded: st.bytes_downloaded,
-      up: rate("bytes_uploaded"), down: rate("bytes_downloaded"), peers: st.peers, swarms: st.swarm_count });
+    if (totals && t > totals.t) {
+      const rate = (now, before) => (now > before ? ((now - before) * 1000) / (t - totals.t) : 0); // a restart counts from zero
+      history.push({ t, up: rate(st.bytes_uploaded, totals.up), down: rate(st.bytes_downloaded, totals.down),
+        peers: st.peers, swarms: st.swarm_count });
+    }
+    totals = { t, up: st.bytes_uploaded, down: st.bytes_downloaded };
     while (history.length && history[0].t < t - historySeconds * 1000) history.shift();
+  }
+
+  // loadHistory starts the charts with the tracker's samples, moved onto
+  // this device's clock (its last sample was taken just now).
+  async function loadHistory(headers) {
+    try {
+      const resp = await fetch("api/stats/history", { headers, cache: "no-store" });
+      if (!resp.ok) return;
+      const samples = await resp.json();
+      if (!samples.length) return;
+      const shift = Date.now() - samples[samples.length - 1].t;
+      history = samples.map((p) => ({ ...p, t: p.t + shift }));
+    } catch {
+      // the stream fills the charts alone
+    }
   }
 
   // chart draws series (keys of the history points) on canvas over the
@@ -200,7 +215,9 @@
       return;
     }
     $("#token-form").hidden = true;
-    render(await resp.json());
+    const st = await resp.json();
+    await loadHistory(headers);
+    render(st);
     live();
   }
 
