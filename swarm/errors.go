@@ -56,4 +56,5 @@ var (
 	errNoHello = fmt.Errorf("%w: no hello within %v", ErrProtocol, requestTimeout)
 	errSilent  = fmt.Errorf("%w: no block within %v", ErrSilent, requestTimeout)
 	errStuck   = fmt.Errorf("%w: not reading for %v", ErrSilent, requestTimeout)
+	errUseless = fmt.Errorf("%w: nothing wanted for %v while the file had no free slot", ErrSilent, requestTimeout)
 )

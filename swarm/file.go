@@ -66,6 +66,7 @@ type file struct {
 	log      *slog.Logger
 	hash     func(context.Context, []byte) (Hash, error)
 	onChange func() // called when a snapshot changes; nil: nobody listens
+	maxPeers int    // the node's bound on connections; 0: none
 
 	// now and ticks are the loop's clock; tests set them before run.
 	now   func() time.Time
@@ -448,8 +449,12 @@ const (
 )
 
 // expire drops peers that sent no hello in time or stopped reading, and
-// evicts those that left their requests unanswered too long.
+// evicts those that left their requests unanswered too long, and, while
+// the file is incomplete and has all the connections it may, those that
+// have had nothing it wants for as long: a peer that says hello and then
+// nothing does not keep a slot that a seeder could use.
 func (f *file) expire(now time.Time) {
+	full := f.maxPeers > 0 && len(f.conns) >= f.maxPeers && !f.complete()
 	for _, c := range f.conns {
 		switch {
 		case !c.hello && now.Sub(c.since) > requestTimeout:
@@ -457,11 +462,28 @@ func (f *file) expire(now time.Time) {
 		case c.stuck(now.Add(-requestTimeout)):
 			f.drop(c, errStuck)
 		case len(c.asked) > 0 && now.Sub(c.progress) > requestTimeout:
-			f.log.Debug("evicting silent peer", "peer", c.id, "asked", len(c.asked))
-			f.mu.Lock()
-			f.evicted[c.id] = now.Add(evictFor)
-			f.mu.Unlock()
-			f.drop(c, errSilent)
+			f.evict(c, now, errSilent)
+		case full && c.hello && len(c.asked) == 0 && now.Sub(c.progress) > requestTimeout && !f.offers(c):
+			f.evict(c, now, errUseless)
 		}
 	}
+}
+
+// evict drops c and keeps its peer away for evictFor.
+func (f *file) evict(c *peerConn, now time.Time, err error) {
+	f.log.Debug("evicting peer", "peer", c.id, "err", err)
+	f.mu.Lock()
+	f.evicted[c.id] = now.Add(evictFor)
+	f.mu.Unlock()
+	f.drop(c, err)
+}
+
+// offers reports whether c's peer has a chunk the file wants.
+func (f *file) offers(c *peerConn) bool {
+	for i := range c.have.Len() {
+		if c.have.Has(i) && f.pick.wanted(i) {
+			return true
+		}
+	}
+	return false
 }

@@ -169,6 +169,7 @@ func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
 	f.hash = n.opts.Hash
 	f.recent = n.recent
 	f.onChange = n.changes.notify
+	f.maxPeers = n.opts.MaxPeers
 	n.files[m.Digest] = f
 	fctx, cancel := context.WithCancel(n.ctx)
 	f.cancel = cancel

@@ -316,3 +316,29 @@ func TestWireFakeSeederIsEvicted(t *testing.T) {
 		t.Error("an evicted peer is never taken back")
 	}
 }
+
+// TestWireUselessPeersLeaveAFullFile: peers that say hello with nothing
+// the file wants keep their slots while the file has room, and are evicted
+// after requestTimeout once they fill every slot, so that a peer with the
+// chunks can come in.
+func TestWireUselessPeersLeaveAFullFile(t *testing.T) {
+	data, m := testData(3, 6)
+	for _, tc := range []struct {
+		maxPeers int
+		want     string
+	}{{3, kept}, {2, evicted}} {
+		w := newWire(t, data, m, nil, 0)
+		w.f.maxPeers = tc.maxPeers
+		a, b := w.connect("a", "a"), w.connect("b", "b")
+		a.open(0) // only what the file has
+		b.open()
+		a.alive(2)
+		b.alive(2)
+		w.advance(requestTimeout + time.Second)
+		for id, r := range map[string]*remote{"a": a, "b": b} {
+			if got := w.outcome(id, r); got != tc.want {
+				t.Errorf("%d slots, 2 useless peers: %s %s, want %s", tc.maxPeers, id, got, tc.want)
+			}
+		}
+	}
+}
