@@ -60,14 +60,25 @@ func (b *bridge) notify(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		if fn := b.api.Get("onchange"); fn.Type() == js.TypeFunction {
-			fn.Invoke()
-		}
+		b.changed()
 		select {
 		case <-time.After(changeInterval):
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// changed calls window.tabswarm.onchange, if set. An exception it throws
+// is logged: the page's bug must not stop the peer.
+func (b *bridge) changed() {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Warn("tabswarm.onchange threw", "err", r)
+		}
+	}()
+	if fn := b.api.Get("onchange"); fn.Type() == js.TypeFunction {
+		fn.Invoke()
 	}
 }
 
