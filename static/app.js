@@ -308,7 +308,10 @@ async function showNetwork() {
     // In a cluster of trackers, each seeder says which node it is on.
     const onNode = (p) => (stats.nodes > 1 && p.node ? ` (node ${p.node})` : "");
     const seeders = (sw.peers || []).filter((p) => p.complete).map((p) => (p.name || p.id) + onNode(p));
-    const meta = `${bytes(sw.size)} · from ${seeders.slice(0, 3).join(", ")}${seeders.length > 3 ? ` and ${seeders.length - 3} more` : ""}`;
+    const from = seeders.length
+      ? `from ${seeders.slice(0, 3).join(", ")}${seeders.length > 3 ? ` and ${seeders.length - 3} more` : ""}`
+      : `${sw.seeders} seeder${sw.seeders === 1 ? "" : "s"}`;
+    const meta = `${bytes(sw.size)} · ${from}`;
     const btn = el("button", "", "Get");
     btn.type = "button";
     btn.setAttribute("aria-label", "Get " + (sw.name || sw.short_digest));
