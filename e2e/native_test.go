@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -17,9 +18,10 @@ import (
 	"tabswarm/swarm/rtc"
 )
 
-// startNative runs a native peer (pion outside the browser, file-backed
-// store) against the test's tracker until the test ends.
-func (e *env) startNative(tb testing.TB, name string, lib *filestore.Library) *swarm.Node {
+// startNative runs a native peer (pion outside the browser) on lib against
+// the test's tracker until the test ends, then closes lib if it is an
+// io.Closer (a file-backed store).
+func (e *env) startNative(tb testing.TB, name string, lib swarm.Library) *swarm.Node {
 	tb.Helper()
 	logger := slog.New(slog.NewTextHandler(e.log.writer(name), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: "ws://" + e.trackerAddr(tb) + "/ws", Logger: logger}), Library: lib, Logger: logger})
@@ -32,7 +34,9 @@ func (e *env) startNative(tb testing.TB, name string, lib *filestore.Library) *s
 	tb.Cleanup(func() {
 		cancel()
 		<-done
-		lib.Close()
+		if c, ok := lib.(io.Closer); ok {
+			c.Close()
+		}
 	})
 	wctx, wcancel := context.WithTimeout(ctx, stepTimeout)
 	defer wcancel()

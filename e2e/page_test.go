@@ -13,7 +13,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"tabswarm/swarm"
-	"tabswarm/swarm/rtc"
 )
 
 // TestPageSharing covers how a person shares and gets files on the page:
@@ -255,8 +254,7 @@ func TestPageTitleProgress(t *testing.T) {
 	}
 	m := swarm.NewManifest(f.name, "application/octet-stream", f.size, swarm.HashRun(nil, data, swarm.ChunkSize(f.size)))
 	lib := new(swarm.MemLibrary)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	store, err := lib.Open(ctx, m)
 	if err != nil {
 		t.Fatal(err)
@@ -268,13 +266,7 @@ func TestPageTitleProgress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: "ws://" + e.trackerAddr(t) + "/ws"}), Library: lib})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		n.Run(ctx)
-	}()
-	defer func() { cancel(); <-done }()
+	e.startNative(t, "half-holder", lib)
 	e.waitListed(t, f.digest)
 
 	p := e.newPerson(t, "tess", "/")
