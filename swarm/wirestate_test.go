@@ -342,3 +342,53 @@ func TestWireUselessPeersLeaveAFullFile(t *testing.T) {
 		}
 	}
 }
+
+// TestWirePrefersPeersThatDelivered: when pipelines refill, the peer that
+// delivered the most is served first, so the last chunk nobody was asked
+// for goes to it, not to a newcomer that sent nothing yet. Storage is held
+// up so that the schedule pauses at maxBusy chunks being checked, then
+// let go one chunk at a time.
+func TestWirePrefersPeersThatDelivered(t *testing.T) {
+	data, m := testData(maxBusy+2, 7)
+	for trial := range 8 {
+		w := newWire(t, data, m, nil)
+		release := make(chan struct{})
+		w.f.hash = func(ctx context.Context, b []byte) (Hash, error) {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return HashChunk(b), nil
+		}
+		all := make([]int, m.NumChunks())
+		for i := range all {
+			all[i] = i
+		}
+		good := w.connect("good", "good")
+		good.open(all...)
+		for range maxBusy {
+			good.serve(good.expect(kindRequest).Index)
+		}
+		good.alive(0) // every block is in: maxBusy chunks wait for the hash
+		newcomer := w.connect("new", "new")
+		newcomer.open(all...)
+		newcomer.alive(0) // its hello is in; nothing is scheduled while storage lags
+		last := -1
+		w.call(func() {
+			for i := range all {
+				if w.f.pick.wanted(i) && w.f.pick.inflight[i] == 0 {
+					last = i
+				}
+			}
+		})
+		release <- struct{}{} // one chunk is stored, one schedule runs
+		good.expect(kindHave)
+		var toGood bool
+		w.call(func() { toGood = w.f.conns["good"].asked[last] != nil })
+		if !toGood {
+			t.Fatalf("trial %d: chunk %d, the last, was not asked of the peer that delivered", trial, last)
+		}
+		close(release)
+		w.check()
+	}
+}
