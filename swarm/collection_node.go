@@ -40,9 +40,6 @@ func (col *collection) set(state State, msg string) {
 	col.changed()
 }
 
-// memberPoll is how often a collection looks at its files' states.
-const memberPoll = 250 * time.Millisecond
-
 // AddCollection joins the swarm of every file of c, asking the tracker for
 // the files the node does not hold, and announces c itself once every file
 // is complete: the tracker lists as c's holders only peers with the whole
@@ -93,7 +90,11 @@ func (n *Node) follow(ctx context.Context, col *collection) {
 			return
 		}
 	}
-	tick := time.NewTicker(memberPoll)
+	// Files' states change with a notification; the ticker only retries
+	// an announce the tracker did not take.
+	changes, unsubscribe := n.Subscribe()
+	defer unsubscribe()
+	tick := time.NewTicker(n.opts.QueryInterval)
 	defer tick.Stop()
 	for {
 		state, msg := n.membersState(col.c)
@@ -107,6 +108,7 @@ func (n *Node) follow(ctx context.Context, col *collection) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-changes:
 		case <-tick.C:
 		}
 	}
