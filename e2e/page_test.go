@@ -275,4 +275,7 @@ func TestPageTitleProgress(t *testing.T) {
 	if got := stepJS[string](t, p, "title", `document.title`); got != "(50%) tabswarm" {
 		t.Errorf("title of a download stalled at %d of %d chunks: %q, want (50%%) tabswarm", half, m.NumChunks(), got)
 	}
+	if bad := p.consoleErrors(); len(bad) > 0 {
+		t.Errorf("the page logged errors: %q", bad)
+	}
 }
