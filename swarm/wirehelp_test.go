@@ -254,9 +254,12 @@ func (r *remote) serve(i int) {
 	}
 }
 
+// testLog logs to stderr when TABSWARM_TEST_LOG is set.
 func testLog() *slog.Logger {
 	if os.Getenv("TABSWARM_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return discardLogger()
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
