@@ -13,6 +13,9 @@ type content struct {
 	name  string
 	size  int64
 	parts int // what an announce's Have counts: a file's chunks, a collection's files
+	// nameless renders the same .p2t without its name (and media type),
+	// which the digest does not cover.
+	nameless func() json.RawMessage
 }
 
 // parseContent validates data, a .p2t of either kind, against d.
@@ -22,12 +25,20 @@ func parseContent(data []byte, d swarm.Hash) (*content, error) {
 		return nil, err
 	}
 	if c != nil {
-		return &content{raw: mustMarshal(c), name: c.Name, size: c.Size, parts: len(c.Files)}, nil
+		return &content{raw: mustMarshal(c), name: c.Name, size: c.Size, parts: len(c.Files), nameless: func() json.RawMessage {
+			anon := *c
+			anon.Name = ""
+			return mustMarshal(&anon)
+		}}, nil
 	}
 	return fileContent(m), nil
 }
 
 // fileContent is the content of a validated file manifest.
 func fileContent(m *swarm.Manifest) *content {
-	return &content{raw: mustMarshal(m), name: m.Name, size: m.Size, parts: m.NumChunks()}
+	return &content{raw: mustMarshal(m), name: m.Name, size: m.Size, parts: m.NumChunks(), nameless: func() json.RawMessage {
+		anon := *m
+		anon.Name, anon.Type = "", ""
+		return mustMarshal(&anon)
+	}}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"tabswarm/signaling"
+	"tabswarm/swarm"
 )
 
 // One address can fill only its share of the manifest memory, and one
@@ -227,5 +228,31 @@ func TestCountersSaturate(t *testing.T) {
 	}
 	if b.BytesUploaded != math.MaxInt64 || b.BytesDownloaded != math.MaxInt64 {
 		t.Errorf("totals %d up, %d down; want both at the largest int64", b.BytesUploaded, b.BytesDownloaded)
+	}
+}
+
+// The first announcer does not decide a file's name for everyone: once
+// another announces the same content under another name, the tracker
+// serves its manifest without a name. One name, announced by all, stays.
+func TestNameNotDecidedByFirst(t *testing.T) {
+	s := startServer(t, "127.0.0.1:0", Options{})
+	real := newFile(t, 1<<20)
+	squat := *real.m
+	squat.Name, squat.Type = "report.pdf\u202ehtml.exe", "text/html"
+	squatter, seed, other, leecher := s.dial(t), s.dial(t), s.dial(t), s.dial(t)
+	squatter.mustOK(signaling.Message{Type: signaling.TypeAnnounce, ID: 1, Digest: real.digest(), Manifest: mustMarshal(&squat), Complete: true})
+	seed.mustOK(real.announce(1, 0, true))
+	r := leecher.request(signaling.Message{Type: signaling.TypeQuery, ID: 1, Digest: real.digest()})
+	m, err := swarm.ParseManifest(r.Manifest, real.m.Digest)
+	if err != nil || m.Name != "" || m.Type != "" {
+		t.Errorf("disputed manifest: %+v, %v; want it valid and nameless", m, err)
+	}
+
+	agreed := newFile(t, 2<<20)
+	seed.mustOK(agreed.announce(2, 0, true))
+	other.mustOK(agreed.announce(1, 0, true))
+	r = leecher.request(signaling.Message{Type: signaling.TypeQuery, ID: 2, Digest: agreed.digest()})
+	if m, err := swarm.ParseManifest(r.Manifest, agreed.m.Digest); err != nil || m.Name != agreed.m.Name {
+		t.Errorf("agreed manifest: %+v, %v; want its name %q", m, err, agreed.m.Name)
 	}
 }

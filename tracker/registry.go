@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -42,6 +43,7 @@ type swarmState struct {
 	members  map[string]*member // by peer ID
 	holders  int                // members that announced
 	owner    *peer              // who brought the manifest; charged for it while the swarm lives
+	nameless bool               // announcers named it differently: its name is withheld
 }
 
 // member is what one peer holds of one file. A member that has only
@@ -143,6 +145,8 @@ func (r *registry) announce(p *peer, d swarm.Hash, c *content, have int, complet
 		if s, e = r.newSwarmLocked(p, d, c); e != nil {
 			return signaling.PeerInfo{}, false, nil, e
 		}
+	} else if c != nil && !s.nameless && !bytes.Equal(c.raw, s.manifest) {
+		r.withholdNameLocked(s, c)
 	}
 	old := s.members[p.id]
 	m := &member{p: p, announced: true, have: have, complete: complete, uploaded: -1, downloaded: -1}
@@ -287,6 +291,16 @@ func (r *registry) leaveLocked(p *peer, d swarm.Hash) {
 	delete(r.swarms, d)
 	r.chargeManifest(s, -1)
 	r.bus.Interest(d, false)
+}
+
+// withholdNameLocked serves s's manifest without a name from now on: c,
+// announced for it, names the same content differently, so no announcer
+// decides what everyone's copy is called. Downloaders then name the file
+// by its digest, or by the .p2t they hold.
+func (r *registry) withholdNameLocked(s *swarmState, c *content) {
+	r.chargeManifest(s, -1)
+	s.manifest, s.name, s.nameless = c.nameless(), "", true
+	r.chargeManifest(s, 1)
 }
 
 // chargeManifest adds (sign 1) or takes back (-1) the bytes of s's manifest
