@@ -174,10 +174,20 @@ func (t *Tracker) remoteContent(ctx context.Context, d swarm.Hash) *content {
 // relayAcross relays m, a checked signal about d from p, to its addressee
 // on node: this node checks the sender's side, that node the receiver's.
 func (t *Tracker) relayAcross(p *peer, node string, d swarm.Hash, m signaling.Message) *signaling.Error {
-	if e := t.reg.checkSend(p, m.To, d, m.Signal); e != nil {
+	undo, e := t.reg.checkSend(p, m.To, d, m.Signal)
+	if e != nil {
 		return e
 	}
-	ctx, cancel := t.clusterContext(p.ctx)
+	if e := t.relayTo(p.ctx, node, m); e != nil {
+		undo()
+		return e
+	}
+	return nil
+}
+
+// relayTo has node deliver m and returns its verdict.
+func (t *Tracker) relayTo(ctx context.Context, node string, m signaling.Message) *signaling.Error {
+	ctx, cancel := t.clusterContext(ctx)
 	defer cancel()
 	b, err := t.bus.Relay(ctx, node, mustMarshal(relayRequest{Message: m}))
 	switch {
@@ -190,9 +200,5 @@ func (t *Tracker) relayAcross(p *peer, node string, d swarm.Hash, m signaling.Me
 	if err := json.Unmarshal(b, &r); err != nil {
 		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that answered nonsense", m.To)
 	}
-	if r.Error != nil {
-		return r.Error
-	}
-	t.reg.sent(p, m.To, d, m.Signal)
-	return nil
+	return r.Error
 }

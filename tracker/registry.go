@@ -412,24 +412,32 @@ func (r *registry) relay(from *peer, to string, d swarm.Hash, sig *signaling.Sig
 	return q, nil
 }
 
-// checkSend checks the sender's side of a relay to a peer on another node:
-// from is in d's swarm, and within its cap of waiting offers. Nothing
-// changes; sent records the relay once the other node has delivered it.
-func (r *registry) checkSend(from *peer, to string, d swarm.Hash, sig *signaling.Signal) *signaling.Error {
+// checkSend checks the sender's side of a relay to a peer on another node
+// (from is in d's swarm, and within its cap of waiting offers) and records
+// it at once, as relay would: the answer to an offer may come back before
+// the other node's verdict does. When that node refuses, undo puts back
+// what was recorded, so that the error changes nothing.
+func (r *registry) checkSend(from *peer, to string, d swarm.Hash, sig *signaling.Signal) (undo func(), e *signaling.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e := r.checkFromLocked(from, to, d, sig); e != nil {
-		return e
+		return nil, e
 	}
-	return r.checkOffersLocked(from, to, sig)
-}
-
-// sent records that from's sig to to about d was delivered: an offer waits
-// for its answer, a close ends it.
-func (r *registry) sent(from *peer, to string, d swarm.Hash, sig *signaling.Signal) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	if e := r.checkOffersLocked(from, to, sig); e != nil {
+		return nil, e
+	}
+	k := offerKey{to: to, session: sig.Session}
+	prev, had := from.offers[k]
 	r.sentLocked(from, to, d, sig)
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if had {
+			from.offers[k] = prev
+		} else {
+			delete(from.offers, k)
+		}
+	}, nil
 }
 
 // deliver checks the receiver's side of a relay from a peer on another

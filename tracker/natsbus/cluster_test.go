@@ -1,10 +1,15 @@
 package natsbus
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"tabswarm/signaling"
 )
@@ -15,6 +20,7 @@ func clusterSuite(t *testing.T, start func(t *testing.T) []*node) {
 	t.Run("offer answer close across nodes", func(t *testing.T) { testRelay(t, start(t)) })
 	t.Run("refusals across nodes", func(t *testing.T) { testRefusals(t, start(t)) })
 	t.Run("holders on other nodes", func(t *testing.T) { testHolders(t, start(t)) })
+	t.Run("quick answers across nodes", func(t *testing.T) { testQuickAnswers(t, start(t)) })
 	t.Run("stopped node", func(t *testing.T) { testStoppedNode(t, start(t)) })
 }
 
@@ -72,6 +78,8 @@ func testRefusals(t *testing.T, nodes []*node) {
 	leech.ok(signal(seed.id, f, signaling.SignalOffer, "y"))
 	seed.next()
 	stranger.find(f, seed.id)
+	// The offer the stranger's node refused left nothing to answer.
+	stranger.refused(signal(seed.id, f, signaling.SignalAnswer, "x"), signaling.CodeNoOffer)
 	stranger.refused(signal(leech.id, f, signaling.SignalAnswer, "y"), signaling.CodeNoOffer) // not its offer
 	seed.refused(signal(leech.id, f, signaling.SignalAnswer, "z"), signaling.CodeNoOffer)     // not its session
 	// Unknown peers: on a live node, and on a node that does not exist.
@@ -82,6 +90,78 @@ func testRefusals(t *testing.T, nodes []*node) {
 	seed.ok(signal(leech.id, f, signaling.SignalAnswer, "y"))
 	if got := leech.next(); got.From != seed.id || got.Signal.Kind != signaling.SignalAnswer {
 		t.Fatalf("leecher got %+v, want the answer", got)
+	}
+}
+
+// testQuickAnswers: pairs across nodes exchange offers and answers as fast
+// as they can, each answer sent the moment its offer arrives, which may be
+// before the offerer's node has heard that the offer was delivered.
+func testQuickAnswers(t *testing.T, nodes []*node) {
+	const pairs, rounds = 8, 100
+	f := newFile(t)
+	var offerers []*client
+	var ids []string
+	for range pairs {
+		o := nodes[0].connect(t)
+		o.ok(f.announce(true))
+		offerers = append(offerers, o)
+		ids = append(ids, o.id)
+	}
+	errs := make(chan error, pairs)
+	for p := range pairs {
+		a := nodes[1+p%2].connect(t)
+		a.find(f, ids...)
+		o := offerers[p]
+		go func() {
+			_, err := exchange(o, a, f, rounds, time.Now().Add(time.Hour))
+			errs <- err
+		}()
+	}
+	for range pairs {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// exchange has o offer and a answer, each the moment the other's signal
+// arrives, for rounds rounds or until end, and returns the rounds done.
+func exchange(o, a *client, f testFile, rounds int, end time.Time) (int, error) {
+	ctx := context.Background()
+	for i := range rounds {
+		if time.Now().After(end) {
+			return i, nil
+		}
+		s := "q" + strconv.Itoa(i)
+		if err := o.c.Send(ctx, signal(a.id, f, signaling.SignalOffer, s)); err != nil {
+			return i, err
+		}
+		if m, err := nextSignal(a); err != nil {
+			return i, fmt.Errorf("round %d, answerer: %w", i, err)
+		} else if m.Signal.Kind != signaling.SignalOffer {
+			return i, fmt.Errorf("round %d: answerer got %+v", i, m)
+		}
+		if err := a.c.Send(ctx, signal(o.id, f, signaling.SignalAnswer, s)); err != nil {
+			return i, err
+		}
+		if _, err := nextSignal(o); err != nil {
+			return i, fmt.Errorf("round %d, offerer: %w", i, err)
+		}
+	}
+	return rounds, nil
+}
+
+// nextSignal returns c's next message if it is a relayed signal; an error
+// (a refused signal), or nothing within 5s, is an error.
+func nextSignal(c *client) (signaling.Message, error) {
+	select {
+	case m := <-c.c.Messages():
+		if m.Type != signaling.TypeSignal {
+			return m, fmt.Errorf("got %s %v, want a relayed signal", m.Type, m.Error)
+		}
+		return m, nil
+	case <-time.After(5 * time.Second):
+		return signaling.Message{}, errors.New("no relayed signal in 5s")
 	}
 }
 

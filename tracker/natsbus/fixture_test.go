@@ -115,7 +115,14 @@ type client struct {
 // connect dials n's WebSocket and waits for the welcome.
 func (n *node) connect(t testing.TB) *client {
 	t.Helper()
-	c := signaling.NewClient("ws"+strings.TrimPrefix(n.base, "http")+"/ws", signaling.Options{})
+	return connect(t, n.base)
+}
+
+// connect dials the WebSocket of the tracker at base (http://host:port)
+// and waits for the welcome.
+func connect(t testing.TB, base string) *client {
+	t.Helper()
+	c := signaling.NewClient("ws"+strings.TrimPrefix(base, "http")+"/ws", signaling.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
