@@ -26,10 +26,12 @@ func (h handler) Connected(ctx context.Context) {
 func (h handler) Found(d Hash, peers []string) { h.n.connectAll(d, peers) }
 
 // Accept takes a connection for a file the node holds, from a peer it is
-// not connected to, has not banned, and while the file has room.
+// not connected to and has not banned or evicted. MaxPeers bounds the
+// connections the node opens, not those it takes: a seed serves as many
+// as the connector's incoming cap allows.
 func (h handler) Accept(d Hash, peer string) bool {
 	f := h.n.file(d)
-	return f != nil && !f.skip(peer) && f.peerCount() < h.n.opts.MaxPeers
+	return f != nil && !f.skip(peer)
 }
 
 // Incoming hands a connection a remote peer opened to its file.
@@ -59,8 +61,22 @@ func (n *Node) connectAll(d Hash, peers []string) {
 			continue
 		}
 		room--
-		n.wg.Go(func() { n.dial(f, p) })
+		if !n.spawn(func() { n.dial(f, p) }) {
+			f.endDial(p)
+			return
+		}
 	}
+}
+
+// spawn runs fn in a goroutine that Run waits for, unless Run is ending.
+func (n *Node) spawn(fn func()) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return false
+	}
+	n.wg.Go(fn)
+	return true
 }
 
 // dial connects to peer for f and hands the connection to f. Until it is

@@ -19,7 +19,8 @@ type Options struct {
 	Library Library
 	// Logger receives the node's logs. Nil: discard.
 	Logger *slog.Logger
-	// MaxPeers bounds the connections per file. Zero: 12.
+	// MaxPeers bounds the connections a file opens to fetch chunks; a
+	// file with that many sheds peers that have nothing it wants. Zero: 12.
 	MaxPeers int
 	// Hash computes a chunk's SHA-256 for verification. Nil: HashChunk. A
 	// browser on a secure page passes one backed by crypto.subtle.
