@@ -2,7 +2,6 @@ package natsbus
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -64,7 +63,7 @@ func startServer(o Options, node string) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: embedded NATS server: %w", err)
 	}
-	s.SetLoggerV2(serverLog{o.Logger}, false, false, false)
+	s.SetLoggerV2(newServerLog(o.Logger, time.Now), false, false, false)
 	s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
 		s.Shutdown()
@@ -72,16 +71,3 @@ func startServer(o Options, node string) (*server.Server, error) {
 	}
 	return s, nil
 }
-
-// serverLog passes the embedded server's notices, warnings and errors to a
-// slog.Logger.
-type serverLog struct{ log *slog.Logger }
-
-func (l serverLog) Noticef(format string, v ...any) {
-	l.log.Debug("nats: " + fmt.Sprintf(format, v...))
-}
-func (l serverLog) Warnf(format string, v ...any)  { l.log.Warn("nats: " + fmt.Sprintf(format, v...)) }
-func (l serverLog) Fatalf(format string, v ...any) { l.log.Error("nats: " + fmt.Sprintf(format, v...)) }
-func (l serverLog) Errorf(format string, v ...any) { l.log.Error("nats: " + fmt.Sprintf(format, v...)) }
-func (l serverLog) Debugf(string, ...any)          {}
-func (l serverLog) Tracef(string, ...any)          {}
