@@ -12,16 +12,10 @@ import (
 // What crosses the Bus, encoded as JSON. The nodes of a cluster run the
 // same tabswarm.
 
-// relayRequest carries a signal to its addressee's node, as the addressee
-// gets it: From, To and Digest set.
-type relayRequest struct {
-	Message signaling.Message `json:"message"`
-}
-
-// relayReply is the addressee node's verdict: no Error means delivered.
-type relayReply struct {
-	Error *signaling.Error `json:"error,omitempty"`
-}
+// A relay carries a signal to its addressee's node as the frame the
+// addressee gets (From, To and Digest set), so that the addressee's node
+// checks it and passes the same bytes on. Its reply is empty when the
+// signal was delivered, else the refusal, a signaling.Error.
 
 // swarmRequest asks a node about one swarm: up to Peers of its holders,
 // and the manifest when Manifest is set.
@@ -49,22 +43,20 @@ var _ BusNode = busNode{}
 // ServeRelay checks the receiver's side of a signal from another node and
 // delivers it.
 func (n busNode) ServeRelay(req []byte) []byte {
-	var r relayRequest
-	if err := json.Unmarshal(req, &r); err != nil || r.Message.Signal == nil {
-		return mustMarshal(relayReply{Error: errorf(signaling.CodeBadMessage, "a relay between nodes that does not decode")})
+	var m signaling.Message
+	if err := json.Unmarshal(req, &m); err != nil || m.Type != signaling.TypeSignal || m.Signal == nil {
+		return mustMarshal(errorf(signaling.CodeBadMessage, "a relay between nodes that does not decode"))
 	}
-	m := r.Message
 	d, err := swarm.ParseDigest(m.Digest)
 	if err != nil {
-		return mustMarshal(relayReply{Error: errorf(signaling.CodeBadDigest, "%v", err)})
+		return mustMarshal(errorf(signaling.CodeBadDigest, "%v", err))
 	}
-	out := mustMarshal(m)
-	q, e := n.t.reg.deliver(m.From, m.To, d, m.Signal, len(out))
+	q, e := n.t.reg.deliver(m.From, m.To, d, m.Signal, len(req))
 	if e != nil {
-		return mustMarshal(relayReply{Error: e})
+		return mustMarshal(e)
 	}
-	q.relay(out)
-	return mustMarshal(relayReply{})
+	q.relay(req)
+	return nil
 }
 
 // ServeSwarm answers a swarmRequest with this node's holders of d.
@@ -189,16 +181,18 @@ func (t *Tracker) relayAcross(p *peer, node string, d swarm.Hash, m signaling.Me
 func (t *Tracker) relayTo(ctx context.Context, node string, m signaling.Message) *signaling.Error {
 	ctx, cancel := t.clusterContext(ctx)
 	defer cancel()
-	b, err := t.bus.Relay(ctx, node, mustMarshal(relayRequest{Message: m}))
+	b, err := t.bus.Relay(ctx, node, mustMarshal(m))
 	switch {
 	case errors.Is(err, ErrNoNode):
 		return unknownPeer(m.To)
 	case err != nil:
 		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that did not answer: %v", m.To, err)
+	case len(b) == 0:
+		return nil // delivered
 	}
-	var r relayReply
-	if err := json.Unmarshal(b, &r); err != nil {
+	var e signaling.Error
+	if err := json.Unmarshal(b, &e); err != nil || e.Code == "" {
 		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that answered nonsense", m.To)
 	}
-	return r.Error
+	return &e
 }
