@@ -23,7 +23,7 @@ const (
 	connectTimeout  = 20 * time.Second // offer sent to data channel open
 	maxOutgoing     = 128              // outgoing peer connections being set up or open
 	maxIncoming     = 128              // incoming ones
-	maxPerPeer      = 4                // incoming ones from one remote peer
+	maxPerPeer      = 32               // incoming ones from one remote peer: one per file, so a collection needs several
 	disconnectGrace = 2 * time.Second  // ICE disconnected this long ends a session
 )
 
