@@ -50,6 +50,7 @@ bench: build
 	$(GO) test -run '^$$' -bench 'Browser' -benchtime 1x -timeout 45m ./e2e
 	$(GO) test -run '^$$' -bench 'ShapedSwarm' -benchtime 1x -timeout 15m ./e2e
 	$(GO) test -run '^$$' -bench 'Native1GiB' -benchtime 1x -timeout 20m ./swarm
+	$(GO) test -run '^$$' -bench 'ClusterRelay' -benchtime 1x -timeout 10m ./tracker/natsbus
 	$(GO) test -run '^$$' -bench 'Cluster' -benchtime 1x -timeout 15m ./e2e
 	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); \
 	  $(GO) run ./tracker/internal/loadgen -n $(LOADGEN_CLIENTS)
