@@ -53,7 +53,10 @@ const (
 	// given before its own announce arrives. Such a member counts toward
 	// the swarms-per-connection cap, is told about newcomers, and is not
 	// listed as a holder until it announces. Leave ends it as it ends an
-	// announce; the membership also ends when the last holder goes.
+	// announce; on a single tracker the membership also ends when the last
+	// holder goes (in a cluster of trackers, whose holders may be on other
+	// nodes, it lasts until leave or disconnect, and a query then lists no
+	// peers).
 	TypeQuery Type = "query"
 	// TypePeers (tracker → peer) answers a query with the file's Manifest
 	// and a subset of the peers that hold it, never the asker. With ID 0 it

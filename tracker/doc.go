@@ -36,5 +36,13 @@
 // framing. /ws checks Origin: the tracker's own host, or
 // Options.AllowOrigins. Options.Token makes the tracker private.
 //
+// Several trackers act as one through a Bus (Options.Bus; tracker/natsbus
+// over NATS): each node keeps its own peers and swarms, a peer ID ends with
+// its node's ID, a signal to a peer on another node is checked on both
+// nodes (the sender's side here, the addressee's there), and queries,
+// /api/files and the statistics gather the other nodes' answers. In a
+// cluster a swarm lives on a node while it has members there, holders or
+// not, since its holders may be on other nodes.
+//
 // Nothing here reads flags or the environment; cmd/tabswarm does.
 package tracker
