@@ -2,13 +2,17 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"tabswarm/swarm"
@@ -91,8 +95,55 @@ func TestCollection(t *testing.T) {
 		checkSaved(t, "bob", f, bob.save(t, f.digest, f.size))
 	}
 
+	// The folder Alice chose, opened as its .p2t through the Download
+	// card's "Open a .p2t file…" button, downloads too; a .p2t cut short
+	// gets an error row that says the description is invalid.
+	raw, err := json.Marshal(trip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2tDir := t.TempDir()
+	good, cut := filepath.Join(p2tDir, "trip.p2t"), filepath.Join(p2tDir, "cut.p2t")
+	os.WriteFile(good, raw, 0o644)
+	os.WriteFile(cut, raw[:len(raw)/2], 0o644)
+	bob.openP2T(t, good)
+	bob.waitCollection(t, trip.Digest.String(), 2, time.Minute)
+	bob.openP2T(t, cut)
+	if r := bob.waitRow(t, "the .p2t cut short", byName("manifest"), stateError, stepTimeout); !strings.Contains(r.Text, "invalid") {
+		t.Errorf("the row of a .p2t cut short says %q, want it to say the description is invalid", r.Text)
+	}
+
 	bob.reload(t)
 	bob.waitCollection(t, digest, 3, time.Minute)
+}
+
+// openP2T opens the .p2t file at path as a person does: p clicks "Open a
+// .p2t file…" and picks the file in the file chooser that opens.
+func (p *person) openP2T(tb testing.TB, path string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	intercept := func(ctx context.Context, on bool) {
+		if _, err := chromedp.Call(ctx, page.SetInterceptFileChooserDialog, page.SetInterceptFileChooserDialogParams{Enabled: on}); err != nil {
+			tb.Fatalf("%s: intercept the file chooser (%v): %v", p.name, on, err)
+		}
+	}
+	intercept(ctx, true)
+	defer intercept(p.ctx, false)
+	choosers := chromedp.Events(ctx, page.FileChooserOpened)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid=pick-p2t]`))); err != nil {
+		tb.Fatalf("%s: click Open a .p2t file: %v", p.name, err)
+	}
+	for ev, err := range choosers {
+		if err != nil {
+			break
+		}
+		if _, err := chromedp.Call(ctx, dom.SetFileInputFiles, dom.SetFileInputFilesParams{Files: []string{path}, BackendNodeID: ev.BackendNodeID}); err != nil {
+			tb.Fatalf("%s: pick %s in the file chooser: %v", p.name, path, err)
+		}
+		return
+	}
+	tb.Fatalf("%s: no file chooser opened on clicking Open a .p2t file\n%s", p.name, p.dump())
 }
 
 func mustDigest(t *testing.T, s string) swarm.Hash {

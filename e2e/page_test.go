@@ -220,7 +220,7 @@ func TestPageKeyboard(t *testing.T) {
 		}
 		reached[got.Name] = true
 	}
-	for _, want := range []string{"name-input", "pick", "pick-folder", "get-input", "get-button", "p2t-input", "remove-all", "save", "copy", "show-qr", "remove"} {
+	for _, want := range []string{"name-input", "pick", "pick-folder", "get-input", "get-button", "pick-p2t", "remove-all", "save", "copy", "show-qr", "remove"} {
 		if !reached[want] {
 			t.Errorf("Tab never reached %s (reached %v)", want, reached)
 		}

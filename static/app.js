@@ -113,9 +113,11 @@ async function loadConfig() {
 }
 
 function wire() {
-  for (const [button, id] of [["#pick", "#share-input"], ["#pick-folder", "#folder-input"]]) {
+  for (const [button, id] of [["#pick", "#share-input"], ["#pick-folder", "#folder-input"], ["#pick-p2t", "#p2t-input"]]) {
+    $(button).addEventListener("click", () => $(id).click());
+  }
+  for (const id of ["#share-input", "#folder-input"]) {
     const input = $(id);
-    $(button).addEventListener("click", () => input.click());
     input.addEventListener("change", () => {
       shareFiles([...input.files]);
       input.value = "";
