@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -31,7 +32,8 @@ const MaxCollectionBytes = MaxCollectionFiles*(6*MaxPathLen+2*sha256.Size+64) + 
 // Each file is its own swarm; its manifest comes from the tracker by Digest.
 type Entry struct {
 	// Path is slash-separated and relative: no leading slash, no empty,
-	// "." or ".." element, no backslash and no control characters.
+	// "." or ".." element, no backslash, no control characters and no
+	// bidirectional controls (see CheckPath).
 	Path   string `json:"path"`
 	Digest Hash   `json:"digest"`
 	Size   int64  `json:"size"`
@@ -143,7 +145,8 @@ func next(p string, j int) int {
 // CheckPath reports whether p is a safe relative path for a collection
 // entry: slash-separated, at most MaxPathLen bytes of UTF-8, no leading or
 // trailing slash, no empty, "." or ".." element, no element longer than
-// MaxNameLen, no backslash and no control characters. Its error wraps
+// MaxNameLen, no backslash, no control characters and no bidirectional
+// controls (U+202E and its kin). Its error wraps
 // ErrBadPath.
 func CheckPath(p string) error {
 	bad := func(why string) error { return fmt.Errorf("%w: %q: %s", ErrBadPath, p, why) }
@@ -163,6 +166,9 @@ func CheckPath(p string) error {
 		}
 		if r == '\\' {
 			return bad("backslash")
+		}
+		if unicode.Is(unicode.Bidi_Control, r) {
+			return bad("a bidirectional control character (it can disguise a name, as \"gpj.exe\" shown as \"exe.jpg\")")
 		}
 	}
 	for _, el := range strings.Split(p, "/") {

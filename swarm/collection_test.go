@@ -98,6 +98,7 @@ func TestCheckPath(t *testing.T) {
 	for _, p := range []string{
 		"", "/etc/passwd", "../x", "a/../../x", "a/..", "./a", "a/./b", "a//b", "a/",
 		"a\\b", "..\\x", "a\x00b", "a\nb", "a\x1bb", "a\u0085b", "\xff",
+		"evil\u202egpj.exe", "a/\u2066b", "\u200fx",
 		strings.Repeat("x", MaxNameLen+1), strings.Repeat("a/", MaxPathLen/2) + "b",
 	} {
 		if err := CheckPath(p); !errors.Is(err, ErrBadPath) {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"syscall/js"
+	"unicode"
 
 	"tabswarm/swarm"
 )
@@ -108,11 +109,15 @@ func setPaths(rels []string) (string, []string) {
 }
 
 // cleanPath turns what a browser reports into a safe entry path: control
-// characters and backslashes become "_", empty, "." and ".." elements go.
+// characters and backslashes become "_", bidirectional controls go, and
+// so do empty, "." and ".." elements.
 func cleanPath(p string) string {
 	p = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\' {
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\':
 			return '_'
+		case unicode.Is(unicode.Bidi_Control, r):
+			return -1
 		}
 		return r
 	}, p)

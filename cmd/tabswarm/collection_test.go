@@ -111,7 +111,7 @@ func fetchP2T(t *testing.T, url, digest string) (*swarm.Manifest, *swarm.Collect
 // the entry says.
 func TestMemberTarget(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "root")
-	for _, p := range []string{"../x", "/etc/passwd", "a/../../x", "a\\..\\x", "a\x00"} {
+	for _, p := range []string{"../x", "/etc/passwd", "a/../../x", "a\\..\\x", "a\x00", "evil\u202egpj.exe"} {
 		if _, err := memberTarget(root, swarm.Entry{Path: p}); !errors.Is(err, swarm.ErrBadPath) {
 			t.Errorf("memberTarget(%q) = %v, want ErrBadPath", p, err)
 		}
