@@ -21,7 +21,8 @@ import (
 // TestCollection: Alice picks three files at once (one empty), which the
 // page shares as one collection; Bob pastes the collection's one digest,
 // gets every file, and saves each byte-identical. After a reload Bob's tab
-// still shows the collection.
+// still shows the collection; removing it keeps only the file he also
+// asked for alone.
 func TestCollection(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
@@ -113,8 +114,34 @@ func TestCollection(t *testing.T) {
 		t.Errorf("the row of a .p2t cut short says %q, want it to say the description is invalid", r.Text)
 	}
 
+	// Bob also asks for b.txt alone: after a reload, removing the
+	// collection removes its other files and keeps that one.
+	bob.pressGet(t, files[1].digest)
+	keptAlone := fmt.Sprintf(`localStorage.getItem("tabswarm.alone.%s") !== null`, files[1].digest)
+	if err := poll(bob.ctx, stepTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, error) { return evalJS[bool](ctx, keptAlone) }); err != nil {
+		t.Fatalf("bob: b.txt never held alone: %v", err)
+	}
 	bob.reload(t)
 	bob.waitCollection(t, digest, 3, time.Minute)
+	bctx, bcancel := context.WithTimeout(bob.ctx, stepTimeout)
+	defer bcancel()
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid=collection][data-digest="%s"] .remove`, digest)))); err != nil {
+		t.Fatalf("bob: remove the collection: %v", err)
+	}
+	var s tabStats
+	err = poll(bob.ctx, stepTimeout, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+		var err error
+		s, err = bob.stats(ctx)
+		_, a := s.file(files[0].digest)
+		_, empty := s.file(files[2].digest)
+		return !a && !empty, err
+	})
+	if err != nil {
+		t.Fatalf("bob: removing the collection kept its other files: %+v: %v", s.Files, err)
+	}
+	if _, ok := s.file(files[1].digest); !ok {
+		t.Errorf("bob: removing the collection removed b.txt, which he also asked for alone")
+	}
 }
 
 // openP2T opens the .p2t file at path as a person does: p clicks "Open a

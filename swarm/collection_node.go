@@ -26,7 +26,18 @@ type collection struct {
 	raw     []byte
 	stats   atomic.Pointer[CollectionStats]
 	cancel  context.CancelFunc
-	changed func() // tells the node's subscribers
+	done    chan struct{} // closed when follow has returned
+	changed func()        // tells the node's subscribers
+}
+
+// has reports whether d is one of col's files.
+func (col *collection) has(d Hash) (Entry, bool) {
+	for _, e := range col.c.Files {
+		if e.Digest == d {
+			return e, true
+		}
+	}
+	return Entry{}, false
 }
 
 // set records col's state and tells the node's subscribers if it changed.
@@ -62,12 +73,15 @@ func (n *Node) AddCollection(ctx context.Context, c *Collection) error {
 	if n.collections[c.Digest] != nil {
 		return nil
 	}
-	col := &collection{c: c, raw: raw, changed: n.changes.notify}
+	col := &collection{c: c, raw: raw, done: make(chan struct{}), changed: n.changes.notify}
 	col.stats.Store(&CollectionStats{Digest: c.Digest.String(), Name: c.Name, Size: c.Size, State: StateDownloading, Files: c.Files})
 	cctx, cancel := context.WithCancel(n.ctx)
 	col.cancel = cancel
 	n.collections[c.Digest] = col
-	n.wg.Go(func() { n.follow(cctx, col) })
+	n.wg.Go(func() {
+		defer close(col.done)
+		n.follow(cctx, col)
+	})
 	n.changes.notify()
 	return nil
 }
@@ -119,7 +133,7 @@ func (n *Node) follow(ctx context.Context, col *collection) {
 // collection), until ctx ends; waiting is called each time no peer has it.
 func (n *Node) fetchMember(ctx context.Context, d Hash, waiting func()) (*Manifest, error) {
 	for {
-		m, err := n.Get(ctx, d)
+		m, err := n.get(ctx, d, false)
 		if err == nil || !errors.Is(err, ErrNoPeers) {
 			return m, err
 		}
@@ -213,23 +227,71 @@ func (n *Node) Collection(d Hash) (CollectionStats, bool) {
 	return *col.stats.Load(), true
 }
 
-// RemoveCollection leaves d's collection swarm and removes its files too.
+// RemoveCollection leaves d's collection swarm and removes its files,
+// except those still in use: held for themselves (Add) or part of another
+// collection the node holds.
 func (n *Node) RemoveCollection(ctx context.Context, d Hash) error {
 	n.mu.Lock()
 	col := n.collections[d]
 	delete(n.collections, d)
+	var unused []Hash
+	if col != nil {
+		for _, e := range col.c.Files {
+			if !n.inUse(e.Digest) {
+				unused = append(unused, e.Digest)
+			}
+		}
+	}
 	n.mu.Unlock()
 	if col == nil {
 		return fmt.Errorf("collection %s: %w", d, ErrNotFound)
 	}
 	col.cancel()
+	<-col.done
 	n.conn.Leave(ctx, d)
 	n.changes.notify()
 	var errs []error
-	for _, e := range col.c.Files {
-		if err := n.Remove(ctx, e.Digest); err != nil && !errors.Is(err, ErrNotFound) {
+	for _, m := range unused {
+		if err := n.Remove(ctx, m); err != nil && !errors.Is(err, ErrNotFound) {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// inUse reports whether file d is held for itself or is part of a
+// collection the node holds; n.mu must be held.
+func (n *Node) inUse(d Hash) bool {
+	if n.alone[d] {
+		return true
+	}
+	for _, col := range n.collections {
+		if _, ok := col.has(d); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// breakCollections fails every collection that file d, just removed, is
+// part of: the node no longer holds the whole set, so one announced stops
+// being announced.
+func (n *Node) breakCollections(ctx context.Context, d Hash) {
+	n.mu.Lock()
+	var hit []*collection
+	for _, col := range n.collections {
+		if _, ok := col.has(d); ok {
+			hit = append(hit, col)
+		}
+	}
+	n.mu.Unlock()
+	for _, col := range hit {
+		col.cancel()
+		<-col.done
+		e, _ := col.has(d)
+		if col.stats.Load().State == StateSeeding {
+			n.conn.Leave(ctx, col.c.Digest)
+		}
+		col.set(StateError, e.Path+": removed")
+	}
 }

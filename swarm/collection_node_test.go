@@ -82,19 +82,27 @@ func TestCollectionNodes(t *testing.T) {
 // holds polls the tracker's HTTP API until peer is listed as a holder of d,
 // for up to 5 seconds.
 func holds(t *testing.T, wsURL string, d swarm.Hash, peer string) bool {
-	u := "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws") + "/api/files/" + d.String()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get(u)
-		if err != nil {
-			t.Fatal(err)
+		if listed(t, wsURL, d, peer) {
+			return true
 		}
-		var fi struct{ Peers []struct{ ID string } }
-		json.NewDecoder(resp.Body).Decode(&fi)
-		resp.Body.Close()
-		for _, p := range fi.Peers {
-			if p.ID == peer {
-				return true
-			}
+	}
+	return false
+}
+
+// listed reports whether the tracker's HTTP API lists peer as a holder of d.
+func listed(t *testing.T, wsURL string, d swarm.Hash, peer string) bool {
+	u := "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws") + "/api/files/" + d.String()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fi struct{ Peers []struct{ ID string } }
+	json.NewDecoder(resp.Body).Decode(&fi)
+	resp.Body.Close()
+	for _, p := range fi.Peers {
+		if p.ID == peer {
+			return true
 		}
 	}
 	return false

@@ -51,6 +51,7 @@ type Node struct {
 	closed      bool // Run has returned or is returning
 	files       map[Hash]*file
 	collections map[Hash]*collection
+	alone       map[Hash]bool // files held for themselves (Add), not only as part of a collection
 }
 
 // NewNode returns a Node; call Run to start it.
@@ -78,13 +79,16 @@ func NewNode(opts Options) *Node {
 		recent:      newRecentChunks(recentBytes),
 		files:       make(map[Hash]*file),
 		collections: make(map[Hash]*collection),
+		alone:       make(map[Hash]bool),
 	}
 }
 
 // Run runs the connector and every file until ctx ends. Files held in the
 // Library join their swarms at once. Run returns only once every goroutine
 // of the node has ended and the last chunk write is done, so the caller
-// may then close the Library. A second call returns ErrRunning.
+// may then close the Library. Files resumed from the Library are not held
+// for themselves (RemoveCollection may remove them) until Add is called
+// for them. A second call returns ErrRunning.
 func (n *Node) Run(ctx context.Context) error {
 	if n.conn == nil {
 		return fmt.Errorf("swarm: Options.Connector is nil")
@@ -101,7 +105,7 @@ func (n *Node) Run(ctx context.Context) error {
 		return fmt.Errorf("listing files: %w", err)
 	}
 	for _, m := range ms {
-		if _, err := n.Add(ctx, m); err != nil {
+		if _, err := n.add(ctx, m, false); err != nil {
 			n.log.Error("resuming file", "file", m.Digest, "err", err)
 		}
 	}
@@ -139,15 +143,28 @@ func (n *Node) PeerID() string { return n.conn.PeerID() }
 func (n *Node) WaitConnected(ctx context.Context) error { return n.conn.WaitConnected(ctx) }
 
 // Add joins the swarm of m's file: it serves the chunks the Library holds
-// and fetches the rest. Adding a file twice is harmless. It waits for Run
+// and fetches the rest. The file is held for itself: removing a collection
+// it is part of keeps it. Adding a file twice is harmless. It waits for Run
 // to start.
 func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
+	return n.add(ctx, m, true)
+}
+
+// AddMember is Add for a file added as part of a collection (see
+// AddCollection): removing the collection removes it too, unless it is
+// also held for itself or part of another collection.
+func (n *Node) AddMember(ctx context.Context, m *Manifest) (State, error) {
+	return n.add(ctx, m, false)
+}
+
+// add is Add, holding the file for itself when alone.
+func (n *Node) add(ctx context.Context, m *Manifest, alone bool) (State, error) {
 	select {
 	case <-n.ready:
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	if f := n.file(m.Digest); f != nil {
+	if f := n.holdFile(m.Digest, alone); f != nil {
 		return f.stats.Load().State, nil
 	}
 	store, err := n.opts.Library.Open(ctx, m)
@@ -164,7 +181,11 @@ func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
 		return "", ErrClosed
 	}
 	if f := n.files[m.Digest]; f != nil {
+		n.alone[m.Digest] = n.alone[m.Digest] || alone
 		return f.stats.Load().State, nil
+	}
+	if alone {
+		n.alone[m.Digest] = true
 	}
 	f := newFile(m, store, have, n.log)
 	f.hash = n.opts.Hash
@@ -185,6 +206,11 @@ func (n *Node) Add(ctx context.Context, m *Manifest) (State, error) {
 // of a collection gives an error wrapping ErrCollection; Resolve takes
 // both.
 func (n *Node) Get(ctx context.Context, d Hash) (*Manifest, error) {
+	return n.get(ctx, d, true)
+}
+
+// get is Get, holding the file for itself when alone.
+func (n *Node) get(ctx context.Context, d Hash, alone bool) (*Manifest, error) {
 	raw, peers, err := n.conn.Query(ctx, d)
 	if err != nil {
 		return nil, err
@@ -193,7 +219,7 @@ func (n *Node) Get(ctx context.Context, d Hash) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := n.Add(ctx, m); err != nil {
+	if _, err := n.add(ctx, m, alone); err != nil {
 		return nil, err
 	}
 	n.connectAll(m.Digest, peers)
@@ -201,12 +227,15 @@ func (n *Node) Get(ctx context.Context, d Hash) (*Manifest, error) {
 }
 
 // Remove leaves d's swarm and deletes its chunks, once the file's last
-// write is done. Wait for d returns ErrRemoved.
+// write is done. Wait for d returns ErrRemoved. A collection the file is
+// part of is no longer whole: it stops being announced and fails.
 func (n *Node) Remove(ctx context.Context, d Hash) error {
 	n.mu.Lock()
 	f := n.files[d]
 	delete(n.files, d)
+	delete(n.alone, d)
 	n.mu.Unlock()
+	defer n.breakCollections(ctx, d)
 	if f != nil {
 		f.cancel()
 		f.finish(ErrRemoved)
@@ -285,6 +314,18 @@ func (n *Node) Manifest(d Hash) *Manifest {
 		return f.m
 	}
 	return nil
+}
+
+// holdFile returns file d, if the node has it, holding it for itself
+// from now on when alone.
+func (n *Node) holdFile(d Hash, alone bool) *file {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	f := n.files[d]
+	if f != nil && alone {
+		n.alone[d] = true
+	}
+	return f
 }
 
 func (n *Node) file(d Hash) *file {

@@ -207,7 +207,7 @@ func (b *bridge) share(file js.Value) (any, error) {
 		b.update(key, func(s *swarm.FileStats) { s.Received = done })
 	})
 	if err == nil {
-		_, err = b.node.Add(ctx, m)
+		err = b.addAlone(ctx, m)
 	}
 	if err != nil {
 		b.log.Error("share", "file", file.Get("name").String(), "err", err)
@@ -248,8 +248,11 @@ func (b *bridge) get(text string) (any, error) {
 		b.fail(b.row(swarm.FileStats{Name: strings.TrimSpace(text)}), err)
 		return nil, errors.New(errorText(err))
 	}
-	if _, ok := b.node.Collection(d); ok || b.node.Manifest(d) != nil {
+	if _, ok := b.node.Collection(d); ok {
 		return d.String(), nil
+	}
+	if m := b.node.Manifest(d); m != nil { // asked for alone: kept when a collection it is in goes
+		return d.String(), b.addAlone(context.Background(), m)
 	}
 	key := b.row(swarm.FileStats{Digest: d.String(), Name: d.String()[:12] + "…", State: swarm.StateDownloading})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -260,7 +263,7 @@ func (b *bridge) get(text string) (any, error) {
 	case c != nil:
 		err = b.addCollection(ctx, c)
 	default:
-		_, err = b.node.Add(ctx, m)
+		err = b.addAlone(ctx, m)
 	}
 	if err != nil {
 		b.fail(key, err)
@@ -277,7 +280,7 @@ func (b *bridge) open(text string) (any, error) {
 	case c != nil:
 		err = b.addCollection(context.Background(), c)
 	default:
-		_, err = b.node.Add(context.Background(), m)
+		err = b.addAlone(context.Background(), m)
 	}
 	if err != nil {
 		b.fail(b.row(swarm.FileStats{Name: "manifest"}), err)
@@ -343,6 +346,7 @@ func (b *bridge) remove(key string) error {
 	if ok, err := b.forgetCollection(context.Background(), d); ok {
 		return err
 	}
+	forgetAlone(d)
 	return b.node.Remove(context.Background(), d)
 }
 

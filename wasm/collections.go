@@ -63,7 +63,7 @@ func (b *bridge) importSet(files []js.Value, name string, paths []string, key st
 			b.update(key, func(s *swarm.FileStats) { s.Received = done + n })
 		})
 		if err == nil {
-			_, err = b.node.Add(ctx, m)
+			_, err = b.node.AddMember(ctx, m)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", paths[i], err)
@@ -163,7 +163,8 @@ func (b *bridge) restoreCollections(ctx context.Context) {
 	}
 }
 
-// forgetCollection removes collection d (and its files), if the tab holds it.
+// forgetCollection removes collection d (and its files nothing else uses),
+// if the tab holds it.
 func (b *bridge) forgetCollection(ctx context.Context, d swarm.Hash) (bool, error) {
 	if _, ok := b.node.Collection(d); !ok {
 		return false, nil

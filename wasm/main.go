@@ -65,7 +65,10 @@ func main() {
 	js.Global().Set("tabswarm", b.export())
 	go b.notify(ctx)
 	go releaseJSValues(ctx)
-	go b.restoreCollections(ctx)
+	go func() {
+		b.restoreAlone(ctx)
+		b.restoreCollections(ctx)
+	}()
 	js.Global().Call("dispatchEvent", js.Global().Get("Event").New("tabswarm-ready"))
 	if err := node.Run(ctx); err != nil {
 		log.Error("peer stopped", "err", err)
