@@ -86,7 +86,7 @@ flags:
 		}
 	}
 
-	lib := &downloads{Library: filestore.New("."), out: *out}
+	lib := &downloads{Library: filestore.New("."), out: *out, w: stderr}
 	defer lib.Close()
 	if src.manifest != nil {
 		// Claim the target before going online, so that a bad -o fails
@@ -245,7 +245,8 @@ func watch(ctx context.Context, node *swarm.Node, p *progress, look func() statu
 // command line names.
 type downloads struct {
 	*filestore.Library
-	out string // -o; "" for the file's own name in the current folder
+	out string    // -o; "" for the file's own name in the current folder
+	w   io.Writer // shows the check of a resumed download's chunks
 
 	mu      sync.Mutex
 	opened  map[swarm.Hash]swarm.Chunks
@@ -274,7 +275,9 @@ func (l *downloads) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, 
 			return nil, fmt.Errorf("%s already exists with other content; move it away or choose another name with -o", target)
 		}
 	}
-	c, err := l.Download(m, target)
+	check := newProgress(l.w, filepath.Base(target))
+	c, err := l.Download(ctx, m, target, func(done, total int) { check.checking(time.Now(), done, total) })
+	check.end()
 	if err != nil {
 		return nil, fmt.Errorf("saving to %s: %w", target, err)
 	}

@@ -138,7 +138,8 @@ func savedChunks(t *testing.T, target string, n int) swarm.Bitfield {
 }
 
 // TestGetResumes interrupts a get once the seeder has served a few chunks,
-// then runs it again: it finishes without asking for those chunks again.
+// then runs it again: it checks the chunks it holds, saying so, and
+// finishes without asking for those chunks again.
 func TestGetResumes(t *testing.T) {
 	url := startTracker(t)
 	const served = 3
@@ -163,8 +164,15 @@ func TestGetResumes(t *testing.T) {
 	}
 
 	gated.open()
-	if _, stderr, err := runCmd(t, "get", m.Digest.String(), "--tracker", url, "-o", out); err != nil {
+	_, stderr, err := runCmd(t, "get", m.Digest.String(), "--tracker", url, "-o", out)
+	if err != nil {
 		t.Fatalf("resumed get: %v; stderr %s", err, stderr)
+	}
+	// It says that it checks the chunks already there, from the start.
+	for _, want := range []string{"out.bin: checking 0 of 3 chunks already here\n", "out.bin: checking 3 of 3 chunks already here\n"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("resumed get's output lacks %q:\n%s", want, stderr)
+		}
 	}
 	sameFile(t, out, data)
 	gated.mu.Lock()

@@ -104,6 +104,12 @@ func (p *progress) draw(st status) {
 	if max == 0 { // the library needs a positive total; an empty file is whole once complete
 		max, cur = 1, int64(fraction(st))
 	}
+	p.drawBar(max, cur, statusText(st))
+}
+
+// drawBar redraws the terminal line: the bar at cur of max, then text,
+// cut to leave the bar minBar cells.
+func (p *progress) drawBar(max, cur int64, text string) {
 	if p.bar == nil {
 		p.bar = progressbar.NewOptions64(max,
 			progressbar.OptionSetWriter(p.w),
@@ -114,8 +120,27 @@ func (p *progress) draw(st status) {
 			progressbar.OptionSetRenderBlankState(false),
 		)
 	}
-	p.bar.Describe(truncate(statusText(st), termWidth(p.w)-barChrome-minBar))
+	p.bar.Describe(truncate(text, termWidth(p.w)-barChrome-minBar))
 	_ = p.bar.Set64(cur) // its only errors are misuse: a total of 0 or more than the total
+}
+
+// checking shows, at now, how far a resumed download's check of the
+// chunks already on disk is: done of total. Plain lines come at the
+// start, at most every plainEvery, and at the end.
+func (p *progress) checking(now time.Time, done, total int) {
+	text := fmt.Sprintf("checking %d of %d chunks already here", done, total)
+	if p.tty {
+		p.drawBar(int64(total), int64(done), text)
+		if done == total {
+			p.end()
+		}
+		return
+	}
+	if done != 0 && done != total && now.Sub(p.last) < plainEvery {
+		return
+	}
+	fmt.Fprintf(p.w, "%s: %s\n", p.name, text)
+	p.last = now
 }
 
 // end finishes the terminal line, if one is drawn.

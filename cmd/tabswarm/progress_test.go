@@ -146,3 +146,36 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressChecking: a resumed download's check of the chunks already
+// there shows as plain lines (first, at most every plainEvery, last) and
+// as a bar on a terminal, left on screen when done.
+func TestProgressChecking(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, "big.iso")
+	t0 := time.Unix(1000, 0)
+	for i := range 101 {
+		p.checking(t0.Add(time.Duration(i)*100*time.Millisecond), i, 100)
+	}
+	p.end()
+	want := "big.iso: checking 0 of 100 chunks already here\n" +
+		"big.iso: checking 30 of 100 chunks already here\n" +
+		"big.iso: checking 60 of 100 chunks already here\n" +
+		"big.iso: checking 90 of 100 chunks already here\n" +
+		"big.iso: checking 100 of 100 chunks already here\n"
+	if buf.String() != want {
+		t.Errorf("plain output:\n%s\nwant:\n%s", buf.String(), want)
+	}
+
+	buf.Reset()
+	p = &progress{w: &buf, tty: true}
+	p.checking(time.Now(), 0, 40)
+	p.checking(time.Now(), 10, 40)
+	mid := buf.String()
+	p.checking(time.Now(), 40, 40)
+	checkDrawn(t, mid, defaultWidth, " 25% |")
+	checkDrawn(t, mid, defaultWidth, "checking 10 of 40 chunks already here")
+	if shown := drawn(buf.String()); len(shown) != 2 || !strings.Contains(shown[0], "checking 40 of 40 chunks already here") || shown[1] != "" {
+		t.Errorf("the finished check is not left on screen with a newline: %q", shown)
+	}
+}

@@ -34,7 +34,7 @@ func BenchmarkStore1GiB(b *testing.B) {
 		dir := b.TempDir()
 		l := New(dir)
 		start := time.Now()
-		c, err := l.Download(m, filepath.Join(dir, "bench.bin"))
+		c, err := l.Download(context.Background(), m, filepath.Join(dir, "bench.bin"), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -23,7 +23,7 @@ func TestDiskFull(t *testing.T) {
 	m := swarm.NewManifest("big", "", int64(len(hashes)*len(chunk)), hashes)
 	l := New(dir)
 	defer l.Close()
-	c, err := l.Download(m, dir+"/big")
+	c, err := l.Download(context.Background(), m, dir+"/big", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

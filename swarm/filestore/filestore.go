@@ -81,13 +81,17 @@ func (l *Library) Share(ctx context.Context, path string) (*swarm.Manifest, erro
 // Download adds m as a download into target, resuming from target's state
 // file when one matches m. The chunks that file records are read back and
 // checked against m's hashes first; the ones that fail are fetched again.
-func (l *Library) Download(m *swarm.Manifest, target string) (swarm.Chunks, error) {
+// That check reads the whole of what is already there: checked, unless
+// nil, is called before it with done 0 and after each chunk, with total
+// the number of chunks the state file records (never when it records
+// none). It stops with ctx's error when ctx ends.
+func (l *Library) Download(ctx context.Context, m *swarm.Manifest, target string, checked func(done, total int)) (swarm.Chunks, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if e := l.files[m.Digest]; e != nil {
 		return e, nil
 	}
-	e, err := openPartial(l, m, target)
+	e, err := openPartial(ctx, l, m, target, checked)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +122,7 @@ func (l *Library) Open(ctx context.Context, m *swarm.Manifest) (swarm.Chunks, er
 	if err := os.MkdirAll(l.dir, 0o755); err != nil {
 		return nil, wrap("creating the download folder", err)
 	}
-	return l.Download(m, filepath.Join(l.dir, m.Digest.String()))
+	return l.Download(ctx, m, filepath.Join(l.dir, m.Digest.String()), nil)
 }
 
 // Remove implements swarm.Library. It deletes a download's partial file and

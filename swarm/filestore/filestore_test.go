@@ -5,8 +5,11 @@ package filestore
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tabswarm/swarm"
@@ -56,7 +59,7 @@ func TestDownloadResumesAndFinishes(t *testing.T) {
 	target := filepath.Join(t.TempDir(), "out.bin")
 
 	l := New(t.TempDir())
-	c, err := l.Download(m, target)
+	c, err := l.Download(ctx, m, target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,12 +71,24 @@ func TestDownloadResumesAndFinishes(t *testing.T) {
 	}
 	l.Close()
 
-	// A new process picks the download up where it stopped.
+	// Stopped while it checks what is there, it keeps that for next time.
+	stopped, stop := context.WithCancel(ctx)
+	stop()
+	if _, err := New(t.TempDir()).Download(stopped, m, target, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Download with a cancelled context: %v", err)
+	}
+
+	// A new process picks the download up where it stopped, saying how
+	// far its check of the chunk already there is.
 	l = New(t.TempDir())
 	defer l.Close()
-	c, err = l.Download(m, target)
+	var heard []string
+	c, err = l.Download(ctx, m, target, func(done, total int) { heard = append(heard, fmt.Sprintf("%d/%d", done, total)) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := strings.Join(heard, " "); got != "0/1 1/1" {
+		t.Errorf("check progress %q, want \"0/1 1/1\"", got)
 	}
 	have, _ := c.Have(ctx)
 	if have.Count() != 1 || !have.Has(1) {

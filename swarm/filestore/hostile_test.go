@@ -47,7 +47,7 @@ func TestResumeVerifiesHeldChunks(t *testing.T) {
 
 	l := New(t.TempDir())
 	defer l.Close()
-	c, err := l.Download(m, target)
+	c, err := l.Download(context.Background(), m, target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestStateSavedOnClose(t *testing.T) {
 	data, m := threeChunks(t)
 	target := filepath.Join(t.TempDir(), "out.bin")
 	l := New(t.TempDir())
-	c, err := l.Download(m, target)
+	c, err := l.Download(context.Background(), m, target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestStateSavedOnClose(t *testing.T) {
 	}
 	l = New(t.TempDir())
 	defer l.Close()
-	c, err = l.Download(m, target)
+	c, err = l.Download(context.Background(), m, target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestRefusesLinkedPartFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := New(dir)
-		c, err := l.Download(m, target)
+		c, err := l.Download(context.Background(), m, target, nil)
 		if planted(target) == statePath(target)+".tmp" {
 			if err != nil {
 				t.Fatalf("link at %s: %v", filepath.Base(planted(target)), err)
@@ -135,7 +135,7 @@ func TestFinishNeverReplaces(t *testing.T) {
 	target := filepath.Join(t.TempDir(), "out.bin")
 	l := New(t.TempDir())
 	defer l.Close()
-	c, err := l.Download(m, target)
+	c, err := l.Download(context.Background(), m, target, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

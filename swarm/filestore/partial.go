@@ -53,8 +53,9 @@ type state struct {
 }
 
 // openPartial opens target's part file, creating it, and picks up the
-// chunks its state file records that still match their hashes.
-func openPartial(l *Library, m *swarm.Manifest, target string) (*entry, error) {
+// chunks its state file records that still match their hashes, calling
+// checked as it checks them (see Download).
+func openPartial(ctx context.Context, l *Library, m *swarm.Manifest, target string, checked func(done, total int)) (*entry, error) {
 	if err := checkNoLinks(target); err != nil {
 		return nil, err
 	}
@@ -67,7 +68,7 @@ func openPartial(l *Library, m *swarm.Manifest, target string) (*entry, error) {
 		return nil, wrap("creating the download", err)
 	}
 	e.f = f
-	if err := e.verify(); err != nil {
+	if err := e.verify(ctx, checked); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -126,12 +127,25 @@ func readState(m *swarm.Manifest, target string) swarm.Bitfield {
 
 // verify reads back each chunk e.have records and forgets those that do
 // not match their hash: a part file changed, cut short or written by
-// something else. Called before e is shared.
-func (e *entry) verify() error {
+// something else. Called before e is shared; checked (if not nil) hears
+// how far it is.
+func (e *entry) verify(ctx context.Context, checked func(done, total int)) error {
+	total := e.have.Count()
+	if total == 0 {
+		return nil
+	}
+	if checked == nil {
+		checked = func(int, int) {}
+	}
+	checked(0, total)
 	var buf []byte
+	done := 0
 	for i := range e.have.Len() {
 		if !e.have.Has(i) {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		n := e.m.ChunkLen(i)
 		if cap(buf) < n {
@@ -144,6 +158,8 @@ func (e *entry) verify() error {
 		if got < n || swarm.HashChunk(buf[:n]) != e.m.Chunks[i] {
 			e.have.Clear(i)
 		}
+		done++
+		checked(done, total)
 	}
 	return nil
 }
