@@ -20,6 +20,11 @@ const (
 // still cannot connect.
 const routeFailEvery = time.Minute
 
+// routeQuiet is how long after a route's last failure its next one counts
+// as a new outage, in case its reconnection went unseen (a route named by
+// host name connects under that name, but fails under its address).
+const routeQuiet = 30 * time.Second
+
 // serverLog passes the embedded server's notices, warnings and errors to a
 // slog.Logger. A route that cannot connect (its node died) is retried
 // about every second by each of the route's connections, each logging an
@@ -35,8 +40,8 @@ type serverLog struct {
 
 // routeDown is a route that has failed to connect since first.
 type routeDown struct {
-	first, logged time.Time
-	attempts      int // failed attempts since first, of all its connections
+	first, logged, last time.Time
+	attempts            int // failed attempts since first, of all its connections
 }
 
 func newServerLog(log *slog.Logger, now func() time.Time) *serverLog {
@@ -88,11 +93,12 @@ func (l *serverLog) routeFailed(err error) {
 	now := l.now()
 	l.mu.Lock()
 	r := l.routes[addr]
-	if r == nil {
+	if r == nil || now.Sub(r.last) > routeQuiet {
 		r = &routeDown{first: now}
 		l.routes[addr] = r
 	}
 	r.attempts++
+	r.last = now
 	first := r.attempts == 1
 	due := first || now.Sub(r.logged) >= routeFailEvery
 	if due {

@@ -69,4 +69,12 @@ func TestServerLogRouteFailures(t *testing.T) {
 	if !strings.Contains(out.String(), "nats: cannot connect to route; retrying") {
 		t.Errorf("a new outage is not announced:\n%s", out.String())
 	}
+	// So is one that follows a quiet spell, even if the reconnection went
+	// unseen (7002 never said it reconnected).
+	out.Reset()
+	now = now.Add(routeQuiet + time.Second)
+	l.Errorf(routeConnErr, 1, routeDialErr(7002))
+	if !strings.Contains(out.String(), "nats: cannot connect to route; retrying\" route=127.0.0.1:7002") {
+		t.Errorf("a new outage after a quiet spell is not announced as one:\n%s", out.String())
+	}
 }
