@@ -22,7 +22,8 @@ import (
 // page shares as one collection; Bob pastes the collection's one digest,
 // gets every file, and saves each byte-identical. After a reload Bob's tab
 // still shows the collection; removing it keeps only the file he also
-// asked for alone.
+// asked for alone. On the way: a folder chosen or dropped, a name with a
+// bidirectional override, and .p2t files opened.
 func TestCollection(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
@@ -88,6 +89,16 @@ func TestCollection(t *testing.T) {
 		}
 	}
 	alice.waitCollection(t, dropped.Digest.String(), 2, time.Minute)
+
+	// A name with a bidirectional override shows without it: the row
+	// reads "evilgpj.exe", never "evilexe.jpg".
+	disguised := makeFile(t, t.TempDir(), "evil\u202egpj.exe", 100)
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(selShareInput), []string{disguised.path})); err != nil {
+		t.Fatalf("alice: pick %q: %v", disguised.name, err)
+	}
+	if r := alice.waitRow(t, "the file with a bidi override in its name", byName("evilgpj.exe"), stateSeeding, stepTimeout); strings.ContainsRune(r.Text, '\u202e') {
+		t.Errorf("the row shows the override: %q", r.Text)
+	}
 
 	bob := e.newPerson(t, "bob", "/")
 	bob.pressGet(t, digest)

@@ -74,7 +74,9 @@ async function boot() {
 }
 
 function tick() {
-  render(tabswarm.stats());
+  const s = tabswarm.stats();
+  for (const f of [...s.files, ...(s.collections || [])]) f.name = plain(f.name);
+  render(s);
 }
 
 // lendMemory lets the peer pass its bytes to Blob and RTCDataChannel.send,
@@ -297,6 +299,7 @@ async function showNetwork() {
     return;
   }
   for (const sw of stats.swarms || []) {
+    sw.name = plain(sw.name);
     for (const p of sw.peers || []) if (p.name) peerNames.set(p.id, p.name);
   }
   const held = new Set([...rows.values()].map((li) => li.dataset.digest).concat([...collectionRows.keys()]));

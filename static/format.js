@@ -1,5 +1,5 @@
 // tabswarm page: small helpers the other scripts share: element lookup,
-// binary units (B, KiB, MiB, GiB, as the dashboard and the CLI use), and
+// names without bidirectional controls, binary units (B, KiB, MiB, GiB, as the dashboard and the CLI use), and
 // the readable name a new browser profile gets.
 "use strict";
 
@@ -11,6 +11,13 @@ function el(tag, cls, text) {
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = String(text);
   return e;
+}
+
+// plain removes the bidirectional controls (U+202E and its kin) from a
+// name a peer or a file gave, so that "evil\u202egpj.exe" cannot show as
+// "evilexe.jpg".
+function plain(name) {
+  return String(name ?? "").replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "");
 }
 
 function bytes(n) {

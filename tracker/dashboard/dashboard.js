@@ -23,7 +23,7 @@
   function swarm(s) {
     const sec = el("section", "swarm");
     sec.dataset.testid = "swarm";
-    sec.append(el("h2", "name", s.name));
+    sec.append(el("h2", "name", plain(s.name)));
     const meta = el("p", "meta");
     const code = el("code", "", s.short_digest);
     code.title = s.digest;
