@@ -133,6 +133,25 @@ func (c *Collection) Validate() error {
 	return nil
 }
 
+// BadPathRune reports whether CheckPath refuses r anywhere in a path: a
+// control character, a backslash or a bidirectional control. Whatever
+// names entries from outside input (a browser's file paths) replaces such
+// characters first.
+func BadPathRune(r rune) bool { return runeProblem(r) != "" }
+
+// runeProblem says why CheckPath refuses r, or "" if it does not.
+func runeProblem(r rune) string {
+	switch {
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		return "control character"
+	case r == '\\':
+		return "backslash"
+	case unicode.Is(unicode.Bidi_Control, r):
+		return "a bidirectional control character (it can disguise a name, as \"gpj.exe\" shown as \"exe.jpg\")"
+	}
+	return ""
+}
+
 // next returns the index of the '/' after index j in p, or -1.
 func next(p string, j int) int {
 	k := strings.IndexByte(p[j+1:], '/')
@@ -161,14 +180,8 @@ func CheckPath(p string) error {
 		return bad("absolute")
 	}
 	for _, r := range p {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return bad("control character")
-		}
-		if r == '\\' {
-			return bad("backslash")
-		}
-		if unicode.Is(unicode.Bidi_Control, r) {
-			return bad("a bidirectional control character (it can disguise a name, as \"gpj.exe\" shown as \"exe.jpg\")")
+		if why := runeProblem(r); why != "" {
+			return bad(why)
 		}
 	}
 	for _, el := range strings.Split(p, "/") {

@@ -10,7 +10,6 @@ import (
 	"path"
 	"strings"
 	"syscall/js"
-	"unicode"
 
 	"tabswarm/swarm"
 )
@@ -108,16 +107,13 @@ func setPaths(rels []string) (string, []string) {
 	return name, paths
 }
 
-// cleanPath turns what a browser reports into a safe entry path: control
-// characters and backslashes become "_", bidirectional controls go, and
-// so do empty, "." and ".." elements.
+// cleanPath turns what a browser reports into a safe entry path: each
+// character swarm.CheckPath refuses (control, backslash, bidirectional
+// control) becomes "_", and empty, "." and ".." elements go.
 func cleanPath(p string) string {
 	p = strings.Map(func(r rune) rune {
-		switch {
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\\':
+		if swarm.BadPathRune(r) {
 			return '_'
-		case unicode.Is(unicode.Bidi_Control, r):
-			return -1
 		}
 		return r
 	}, p)

@@ -18,7 +18,7 @@ func TestSetPaths(t *testing.T) {
 		{[]string{"trip/a.jpg", "trip/sub/b.jpg"}, "trip", []string{"a.jpg", "sub/b.jpg"}},
 		{[]string{"a.txt", "b.txt", "a.txt", "a.txt"}, "4 files", []string{"a.txt", "b.txt", "a (2).txt", "a (3).txt"}},
 		{[]string{"x/../../etc", "a\\b", "c\x00d", ".."}, "4 files", []string{"x/etc", "a_b", "c_d", "file"}},
-		{[]string{"trip/evil\u202egpj.exe", "trip/\u2066b"}, "trip", []string{"evilgpj.exe", "b"}},
+		{[]string{"trip/evil\u202egpj.exe", "trip/\u2066b"}, "trip", []string{"evil_gpj.exe", "_b"}},
 	} {
 		name, paths := setPaths(c.rels)
 		if name != c.name || !slices.Equal(paths, c.paths) {
