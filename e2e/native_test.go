@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,15 @@ import (
 // io.Closer (a file-backed store).
 func (e *env) startNative(tb testing.TB, name string, lib swarm.Library) *swarm.Node {
 	tb.Helper()
+	n, _ := e.runNative(tb, name, lib)
+	return n
+}
+
+// runNative is startNative, and also returns stop, which ends the peer
+// early, as a closed tab would, and returns once it is gone. Calling stop
+// again is harmless.
+func (e *env) runNative(tb testing.TB, name string, lib swarm.Library) (*swarm.Node, func()) {
+	tb.Helper()
 	logger := slog.New(slog.NewTextHandler(e.log.writer(name), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n := swarm.NewNode(swarm.Options{Connector: rtc.New(rtc.Options{Tracker: "ws://" + e.trackerAddr(tb) + "/ws", Logger: logger}), Library: lib, Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -31,19 +41,20 @@ func (e *env) startNative(tb testing.TB, name string, lib swarm.Library) *swarm.
 		defer close(done)
 		n.Run(ctx)
 	}()
-	tb.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		<-done
 		if c, ok := lib.(io.Closer); ok {
 			c.Close()
 		}
 	})
+	tb.Cleanup(stop)
 	wctx, wcancel := context.WithTimeout(ctx, stepTimeout)
 	defer wcancel()
 	if err := n.WaitConnected(wctx); err != nil {
 		tb.Fatalf("%s: %v", name, err)
 	}
-	return n
+	return n, stop
 }
 
 // TestNativeInterop is issue 4's e2e: a native peer seeds and a browser

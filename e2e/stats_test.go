@@ -140,12 +140,6 @@ func localBytes(f swarm.FileStats) int64 {
 	return n
 }
 
-// halfway reports whether a download has received at least half of f's
-// bytes. It goes by bytes received, not chunks held: in a tab, verifying and
-// storing chunks in IndexedDB lags the wire, so have can read 11/32 when 30
-// chunks have arrived, and then jump to 32/32.
-func halfway(f swarm.FileStats) bool { return f.Size > 0 && 2*f.Received >= f.Size }
-
 // dumpOnFailure logs the stats of every person in ps if tb fails. Call it
 // after the persons exist, so that it runs before their tabs close.
 func dumpOnFailure(tb testing.TB, ps ...*person) {
