@@ -82,13 +82,11 @@ func TestCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := &input.DragData{Items: []*input.DragDataItem{}, Files: []string{album}, DragOperationsMask: 1}
-	for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
-		if _, err := chromedp.Call(ctx, input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: 50, Y: 50, Data: data}); err != nil {
-			t.Fatalf("alice: %s a folder: %v", typ, err)
-		}
-	}
+	alice.dropPaths(t, album)
 	alice.waitCollection(t, dropped.Digest.String(), 2, time.Minute)
+	// An empty folder dropped shares nothing, and the page says so.
+	alice.dropPaths(t, t.TempDir())
+	waitJS(t, alice, "the note that the folder is empty", `document.querySelector('[data-testid=status]').textContent.includes('no files')`)
 
 	// A name with a bidirectional override shows without it: the row
 	// reads "evilgpj.exe", never "evilexe.jpg".
@@ -152,6 +150,20 @@ func TestCollection(t *testing.T) {
 	}
 	if _, ok := s.file(files[1].digest); !ok {
 		t.Errorf("bob: removing the collection removed b.txt, which he also asked for alone")
+	}
+}
+
+// dropPaths drops files or folders on p's window through Chromium's drag
+// events, as a file manager does.
+func (p *person) dropPaths(tb testing.TB, paths ...string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	data := &input.DragData{Items: []*input.DragDataItem{}, Files: paths, DragOperationsMask: 1}
+	for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
+		if _, err := chromedp.Call(ctx, input.DispatchDragEvent, input.DispatchDragEventParams{Type: typ, X: 50, Y: 50, Data: data}); err != nil {
+			tb.Fatalf("%s: %s %q: %v", p.name, typ, paths, err)
+		}
 	}
 }
 

@@ -24,11 +24,14 @@ collectionTemplate.innerHTML = `
 </li>`;
 
 // shareFiles shares one File as a file and several as one collection;
-// paths, when given, are the files' paths in dropped folders.
+// paths, when given, are the files' paths in dropped folders. No files
+// (an empty folder, picked or dropped) is said, not passed over.
 function shareFiles(files, paths) {
-  if (files.length === 1 && !paths) {
+  if (files.length === 0) {
+    setStatus("Nothing shared: that folder has no files.");
+  } else if (files.length === 1 && !paths) {
     share(files[0]);
-  } else if (files.length > 0) {
+  } else {
     whenReady(() => tabswarm.shareSet(files, paths).catch((err) => console.warn("share:", err.message)));
   }
 }
