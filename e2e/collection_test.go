@@ -122,6 +122,10 @@ func TestCollection(t *testing.T) {
 	if r := bob.waitRow(t, "the .p2t cut short", byName("manifest"), stateError, stepTimeout); !strings.Contains(r.Text, "invalid") {
 		t.Errorf("the row of a .p2t cut short says %q, want it to say the description is invalid", r.Text)
 	}
+	// A large file picked by mistake is refused before it is read.
+	big := makeFile(t, p2tDir, "video.mp4", 9<<20)
+	bob.openP2T(t, big.path)
+	waitJS(t, bob, "the note that video.mp4 is not a .p2t", `document.querySelector('[data-testid=status]').textContent.includes('video.mp4 is not a .p2t file')`)
 
 	// Bob also asks for b.txt alone: after a reload, removing the
 	// collection removes its other files and keeps that one.

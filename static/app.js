@@ -114,6 +114,9 @@ async function loadConfig() {
   }
 }
 
+// maxP2TBytes is above the largest .p2t (swarm.MaxCollectionBytes, 6.1 MiB).
+const maxP2TBytes = 8 << 20;
+
 function wire() {
   for (const [button, id] of [["#pick", "#share-input"], ["#pick-folder", "#folder-input"], ["#pick-p2t", "#p2t-input"]]) {
     $(button).addEventListener("click", () => $(id).click());
@@ -135,6 +138,12 @@ function wire() {
   });
   $("#p2t-input").addEventListener("change", async (e) => {
     for (const f of e.target.files) {
+      // A .p2t is a few MiB at most (swarm.MaxCollectionBytes): a large
+      // file picked by mistake is refused before it is read into memory.
+      if (f.size > maxP2TBytes) {
+        setStatus(`${f.name} is not a .p2t file (${bytes(f.size)}; a .p2t is at most ${bytes(maxP2TBytes)}).`, true);
+        continue;
+      }
       const text = await f.text();
       whenReady(() => tabswarm.open(text).catch((err) => console.warn(err.message)));
     }
