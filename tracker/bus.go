@@ -29,6 +29,13 @@ type Bus interface {
 	// Relay delivers req to node's ServeRelay and returns its reply. A
 	// node that does not exist (any more) is ErrNoNode.
 	Relay(ctx context.Context, node string, req []byte) ([]byte, error)
+	// Send delivers req to node's ServeRelay without waiting for it.
+	// Nothing comes back when the node delivers it; when the node refuses
+	// it, refused gets the refusal (ServeRelay's reply) later, once, and
+	// when the node does not exist (any more) it gets an error wrapping
+	// ErrNoNode. Either may be lost, like req itself, when the bus drops
+	// messages. An error from Send means nothing was sent.
+	Send(node string, req []byte, refused func(reply []byte, err error)) error
 	// AskSwarm asks the other nodes with members in d's swarm (ServeSwarm)
 	// and returns the replies that arrive within the bus's bounded wait.
 	AskSwarm(ctx context.Context, d swarm.Hash, req []byte) ([][]byte, error)
@@ -91,6 +98,9 @@ func (b soloBus) NodeID() string { return b.node }
 func (soloBus) Attach(BusNode)   {}
 func (soloBus) Relay(_ context.Context, node string, _ []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %s", ErrNoNode, node)
+}
+func (soloBus) Send(node string, _ []byte, _ func([]byte, error)) error {
+	return fmt.Errorf("%w: %s", ErrNoNode, node)
 }
 func (soloBus) AskSwarm(context.Context, swarm.Hash, []byte) ([][]byte, error) { return nil, nil }
 func (soloBus) AskAll(context.Context, []byte) ([][]byte, error)               { return nil, nil }

@@ -165,16 +165,33 @@ func (t *Tracker) remoteContent(ctx context.Context, d swarm.Hash) *content {
 
 // relayAcross relays m, a checked signal about d from p, to its addressee
 // on node: this node checks the sender's side, that node the receiver's.
-func (t *Tracker) relayAcross(p *peer, node string, d swarm.Hash, m signaling.Message) *signaling.Error {
+// A signal that wants a reply (id not 0) waits for that node's verdict.
+// One that does not is sent without waiting, since only a refusal comes
+// back: it reaches p later as an error with ID 0, and undoes what this
+// node recorded. A NATS request and its reply would cross the nodes'
+// routes twice per signal; the route traffic is most of a cross-node
+// relay's cost.
+func (t *Tracker) relayAcross(p *peer, node string, d swarm.Hash, m signaling.Message, id uint64) *signaling.Error {
 	undo, e := t.reg.checkSend(p, m.To, d, m.Signal)
 	if e != nil {
 		return e
 	}
-	if e := t.relayTo(p.ctx, node, m); e != nil {
-		undo()
-		return e
+	if id != 0 {
+		e = t.relayTo(p.ctx, node, m)
+	} else {
+		to := m.To
+		err := t.bus.Send(node, mustMarshal(m), func(reply []byte, err error) {
+			if e := verdict(to, reply, err); e != nil {
+				undo()
+				t.fail(p, 0, e)
+			}
+		})
+		e = verdict(to, nil, err)
 	}
-	return nil
+	if e != nil {
+		undo()
+	}
+	return e
 }
 
 // relayTo has node deliver m and returns its verdict.
@@ -182,17 +199,24 @@ func (t *Tracker) relayTo(ctx context.Context, node string, m signaling.Message)
 	ctx, cancel := t.clusterContext(ctx)
 	defer cancel()
 	b, err := t.bus.Relay(ctx, node, mustMarshal(m))
+	return verdict(m.To, b, err)
+}
+
+// verdict turns what another node said about a relay to peer to (its
+// reply b, or the bus's err) into nil when it was delivered, else the
+// error for the sender.
+func verdict(to string, b []byte, err error) *signaling.Error {
 	switch {
 	case errors.Is(err, ErrNoNode):
-		return unknownPeer(m.To)
+		return unknownPeer(to)
 	case err != nil:
-		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that did not answer: %v", m.To, err)
+		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that did not answer: %v", to, err)
 	case len(b) == 0:
 		return nil // delivered
 	}
 	var e signaling.Error
 	if err := json.Unmarshal(b, &e); err != nil || e.Code == "" {
-		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that answered nonsense", m.To)
+		return errorf(signaling.CodeUnknownPeer, "peer %q is on a node that answered nonsense", to)
 	}
 	return &e
 }

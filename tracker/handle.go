@@ -196,7 +196,7 @@ func (t *Tracker) signal(p *peer, m signaling.Message) *signaling.Error {
 	id := m.ID
 	m.ID, m.From, m.PeerID, m.Digest = 0, p.id, "", d.String()
 	if node := peerNode(m.To); node != t.node && node != "" && t.reg.clustered {
-		if e := t.relayAcross(p, node, d, m); e != nil {
+		if e := t.relayAcross(p, node, d, m, id); e != nil {
 			return e
 		}
 	} else {

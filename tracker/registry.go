@@ -416,7 +416,9 @@ func (r *registry) relay(from *peer, to string, d swarm.Hash, sig *signaling.Sig
 // (from is in d's swarm, and within its cap of waiting offers) and records
 // it at once, as relay would: the answer to an offer may come back before
 // the other node's verdict does. When that node refuses, undo puts back
-// what was recorded, so that the error changes nothing.
+// what was recorded, so that the error changes nothing; a refusal that
+// comes after from's offer to to for that session changed again leaves
+// the newer state alone.
 func (r *registry) checkSend(from *peer, to string, d swarm.Hash, sig *signaling.Signal) (undo func(), e *signaling.Error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -429,9 +431,13 @@ func (r *registry) checkSend(from *peer, to string, d swarm.Hash, sig *signaling
 	k := offerKey{to: to, session: sig.Session}
 	prev, had := from.offers[k]
 	r.sentLocked(from, to, d, sig)
+	written, wrote := from.offers[k]
 	return func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		if now, is := from.offers[k]; is != wrote || now != written {
+			return // changed since
+		}
 		if had {
 			from.offers[k] = prev
 		} else {

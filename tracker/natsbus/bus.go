@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,8 @@ type Bus struct {
 
 	mu     sync.Mutex
 	swarms map[swarm.Hash]*nats.Subscription // the swarms with members here
+
+	sent sentRing // the signals Send sent, until a refusal comes back
 }
 
 var _ tracker.Bus = (*Bus)(nil)
@@ -105,6 +108,14 @@ func (b *Bus) connect(ctx context.Context, url string, opts []nats.Option) error
 		nc.Close()
 		return fmt.Errorf("natsbus: subscribing: %w", err)
 	}
+	if _, err := nc.Subscribe(b.prefix+"send."+b.node, b.serveSend); err != nil {
+		nc.Close()
+		return fmt.Errorf("natsbus: subscribing: %w", err)
+	}
+	if _, err := nc.Subscribe(b.prefix+"refused."+b.node+".*", b.serveRefused); err != nil {
+		nc.Close()
+		return fmt.Errorf("natsbus: subscribing: %w", err)
+	}
 	if _, err := nc.Subscribe(b.prefix+"all", b.serveAll); err != nil {
 		nc.Close()
 		return fmt.Errorf("natsbus: subscribing: %w", err)
@@ -165,6 +176,20 @@ func (b *Bus) Relay(ctx context.Context, node string, req []byte) ([]byte, error
 		return nil, fmt.Errorf("natsbus: relaying to node %s: %w", node, err)
 	}
 	return m.Data, nil
+}
+
+// Send publishes req to node's send subject, with a reply subject of
+// this node's that names refused. The other node publishes there only to
+// refuse; when nothing subscribes to node's subject (no such node), the
+// NATS server says so there at once (no responders).
+func (b *Bus) Send(node string, req []byte, refused func([]byte, error)) error {
+	seq := b.sent.add(refused)
+	reply := b.prefix + "refused." + b.node + "." + strconv.FormatUint(seq, 36)
+	if err := b.nc.PublishRequest(b.prefix+"send."+node, reply, req); err != nil {
+		b.sent.take(seq)
+		return fmt.Errorf("natsbus: relaying to node %s: %w", node, err)
+	}
+	return nil
 }
 
 // AskSwarm asks the nodes with members in d's swarm.
@@ -239,6 +264,33 @@ func (b *Bus) attached() tracker.BusNode {
 func (b *Bus) serveRelay(m *nats.Msg) {
 	if n := b.attached(); n != nil {
 		m.Respond(n.ServeRelay(m.Data))
+	}
+}
+
+// serveSend delivers a signal Send sent and answers only a refusal.
+func (b *Bus) serveSend(m *nats.Msg) {
+	if n := b.attached(); n != nil {
+		if reply := n.ServeRelay(m.Data); len(reply) > 0 && m.Reply != "" {
+			m.Respond(reply)
+		}
+	}
+}
+
+// serveRefused hands a refusal, or the server's word that no node took
+// the signal, to the Send that sent it.
+func (b *Bus) serveRefused(m *nats.Msg) {
+	seq, err := strconv.ParseUint(m.Subject[strings.LastIndexByte(m.Subject, '.')+1:], 36, 64)
+	if err != nil {
+		return
+	}
+	refused := b.sent.take(seq)
+	switch {
+	case refused == nil: // a late refusal, its place long reused
+		b.opts.Logger.Warn("natsbus: a refusal came too late to report", "subject", m.Subject)
+	case len(m.Data) == 0 && m.Header.Get("Status") == "503":
+		refused(nil, fmt.Errorf("%w: %s", tracker.ErrNoNode, strings.TrimPrefix(m.Subject, b.prefix)))
+	default:
+		refused(m.Data, nil)
 	}
 }
 

@@ -72,6 +72,8 @@ func testRefusals(t *testing.T, nodes []*node) {
 	stranger.refused(signal(seed.id, f, signaling.SignalOffer, "x"), signaling.CodeNotInSwarm)
 	seed.refused(signal(stranger.id, f, signaling.SignalOffer, "x"), signaling.CodeNotInSwarm)
 	seed.refused(signal(stranger.id, f, signaling.SignalClose, "x"), signaling.CodeNotInSwarm)
+	// A signal without an ID is not waited for; the refusal comes later.
+	seed.refusedLater(signal(stranger.id, f, signaling.SignalOffer, "w"), signaling.CodeNotInSwarm)
 	// An answer needs an offer from its addressee, kept on the offerer's node.
 	stranger.refused(signal(leech.id, f, signaling.SignalAnswer, "x"), signaling.CodeNoOffer)
 	seed.refused(signal(leech.id, f, signaling.SignalAnswer, "x"), signaling.CodeNoOffer)
@@ -80,12 +82,15 @@ func testRefusals(t *testing.T, nodes []*node) {
 	stranger.find(f, seed.id)
 	// The offer the stranger's node refused left nothing to answer.
 	stranger.refused(signal(seed.id, f, signaling.SignalAnswer, "x"), signaling.CodeNoOffer)
+	stranger.refused(signal(seed.id, f, signaling.SignalAnswer, "w"), signaling.CodeNoOffer)
 	stranger.refused(signal(leech.id, f, signaling.SignalAnswer, "y"), signaling.CodeNoOffer) // not its offer
 	seed.refused(signal(leech.id, f, signaling.SignalAnswer, "z"), signaling.CodeNoOffer)     // not its session
 	// Unknown peers: on a live node, and on a node that does not exist.
 	gone := leech.id[:len(leech.id)-8] + stranger.id[len(stranger.id)-8:]
 	seed.refused(signal(gone, f, signaling.SignalOffer, "x"), signaling.CodeUnknownPeer)
 	seed.refused(signal("0123456789abcdef01234567deadbeef", f, signaling.SignalOffer, "x"), signaling.CodeUnknownPeer)
+	seed.refusedLater(signal(gone, f, signaling.SignalOffer, "x"), signaling.CodeUnknownPeer)
+	seed.refusedLater(signal("0123456789abcdef01234567deadbeef", f, signaling.SignalOffer, "x"), signaling.CodeUnknownPeer)
 	// None of it stopped the real exchange.
 	seed.ok(signal(leech.id, f, signaling.SignalAnswer, "y"))
 	if got := leech.next(); got.From != seed.id || got.Signal.Kind != signaling.SignalAnswer {
@@ -245,6 +250,7 @@ func testStoppedNode(t *testing.T, nodes []*node) {
 		t.Fatalf("query after node 0 stopped found %v, want only %v", ids(r.Peers), b.id)
 	}
 	c.refused(signal(a.id, f, signaling.SignalOffer, "x"), signaling.CodeUnknownPeer)
+	c.refusedLater(signal(a.id, f, signaling.SignalOffer, "y"), signaling.CodeUnknownPeer)
 	nodes[1].stop()
 	if r := c.ok(f.query()); len(r.Peers) != 0 {
 		t.Fatalf("query after nodes 0 and 1 stopped found %v, want none", ids(r.Peers))

@@ -4,6 +4,8 @@
 // Subjects, under tabswarm.CLUSTER:
 //
 //	relay.NODE        one per node: a signal for a peer of NODE (request/reply)
+//	send.NODE         the same without waiting: only a refusal is sent back,
+//	                  to the sender's refused.SENDER.SEQ
 //	swarm.DIGEST.ask  holders and manifest of a swarm (scatter-gather)
 //	swarm.DIGEST.note a newcomer to a swarm (publish)
 //	all               statistics of every node (scatter-gather)

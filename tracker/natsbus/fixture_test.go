@@ -172,6 +172,19 @@ func (c *client) refused(m signaling.Message, code signaling.ErrorCode) {
 	}
 }
 
+// refusedLater sends m without an ID, so that nothing waits for the
+// verdict, and fails unless the next message is an error with ID 0 and
+// code.
+func (c *client) refusedLater(m signaling.Message, code signaling.ErrorCode) {
+	c.t.Helper()
+	if err := c.c.Send(context.Background(), m); err != nil {
+		c.t.Fatal(err)
+	}
+	if got := c.next(); got.Type != signaling.TypeError || got.ID != 0 || got.Error == nil || got.Error.Code != code {
+		c.t.Fatalf("%s %+v sent without an ID: got %+v, want an error %s with ID 0", m.Type, m.Signal, got, code)
+	}
+}
+
 // find queries f until the reply lists exactly the holders want, and
 // returns it. A holder on another node becomes visible once its node's
 // interest in the swarm has crossed the routes, a moment after the
