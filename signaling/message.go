@@ -86,6 +86,10 @@ const (
 	//     gets CodeNoOffer.
 	//   - A peer may have a bounded number of offers waiting for an answer
 	//     (256 by default); past it the error is CodeRateLimited.
+	//
+	// In a cluster of trackers, a signal with ID 0 to a peer on another
+	// node is not waited for: a refusal from that node comes later, as an
+	// error with ID 0, and the signal changed nothing.
 	TypeSignal Type = "signal"
 	// TypeHello (peer → tracker) sets the Name others see for this peer
 	// (pages and the dashboard show it instead of the peer ID). It lasts
