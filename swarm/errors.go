@@ -37,6 +37,9 @@ var (
 	ErrNoTracker = errors.New("tracker unreachable")
 	// ErrNoPeers means no peer holds the file.
 	ErrNoPeers = errors.New("no peer has this file")
+	// ErrLyingPeer means every peer that had the file's missing chunks
+	// sent corrupt data, and no honest one came within Options.LiarGrace.
+	ErrLyingPeer = errors.New("every peer that had this file sent corrupt data")
 )
 
 // Errors of a Node's lifecycle and of waiting for a file.

@@ -3,6 +3,7 @@ package swarm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sort"
@@ -67,6 +68,9 @@ type file struct {
 	hash     func(context.Context, []byte) (Hash, error)
 	onChange func() // called when a snapshot changes; nil: nobody listens
 	maxPeers int    // the node's bound on connections; 0: none
+	// liarGrace is how long the file stays stalled with a liar banned
+	// before it fails with ErrLyingPeer.
+	liarGrace time.Duration
 
 	// now and ticks are the loop's clock; tests set them before run.
 	now   func() time.Time
@@ -88,6 +92,7 @@ type file struct {
 	state     State
 	errMsg    string
 	lastTick  time.Time
+	liedAt    time.Time // when the file stalled with a liar banned; zero while it is not
 
 	mu      sync.Mutex // guards the fields below, read by the node
 	banned  map[string]string
@@ -124,6 +129,7 @@ func newFile(m *Manifest, store Chunks, have Bitfield, log *slog.Logger) *file {
 		peers:     make(map[string]bool),
 		dials:     make(map[string]bool),
 		state:     StateDownloading,
+		liarGrace: defaultLiarGrace,
 		hash:      func(_ context.Context, b []byte) (Hash, error) { return HashChunk(b), nil },
 		done:      make(chan struct{}),
 	}
@@ -432,11 +438,36 @@ func (f *file) tick(now time.Time) {
 		} else {
 			f.state = StateStalled
 		}
+		f.giveUpOnLiars(now)
 		if old != f.state {
 			f.ping()
 		}
 	}
 	f.publish()
+}
+
+// defaultLiarGrace is Options.LiarGrace's zero value.
+const defaultLiarGrace = time.Minute
+
+// giveUpOnLiars fails a download that has stalled for liarGrace with a
+// peer banned for lying: the peers that had its missing chunks sent
+// corrupt data and no honest one came. A chunk stored from an honest peer
+// ends the wait; the next stall waits its own grace.
+func (f *file) giveUpOnLiars(now time.Time) {
+	if f.state != StateStalled || len(f.banned) == 0 {
+		f.liedAt = time.Time{}
+		return
+	}
+	if f.liedAt.IsZero() {
+		f.liedAt = now
+	}
+	if now.Sub(f.liedAt) < f.liarGrace {
+		return
+	}
+	err := fmt.Errorf("%w (%d banned), and no other peer came within %v", ErrLyingPeer, len(f.banned), f.liarGrace)
+	f.log.Warn("giving up", "err", err)
+	f.state, f.errMsg = StateError, err.Error()
+	f.finish(err)
 }
 
 // Silence bounds. A peer that leaves its requests without a single block

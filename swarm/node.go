@@ -28,6 +28,11 @@ type Options struct {
 	// QueryInterval is how often a file that still misses chunks asks the
 	// tracker for more peers. Zero: 5 seconds.
 	QueryInterval time.Duration
+	// LiarGrace is how long a download stays stalled after the peers that
+	// had its missing chunks were banned for sending corrupt data, waiting
+	// for an honest one, before it ends with an error wrapping
+	// ErrLyingPeer. Zero: one minute.
+	LiarGrace time.Duration
 }
 
 // Node is the peer engine: it holds files, serves the chunks it has and
@@ -192,6 +197,9 @@ func (n *Node) add(ctx context.Context, m *Manifest, alone bool) (State, error) 
 	f.recent = n.recent
 	f.onChange = n.changes.notify
 	f.maxPeers = n.opts.MaxPeers
+	if n.opts.LiarGrace > 0 {
+		f.liarGrace = n.opts.LiarGrace
+	}
 	n.files[m.Digest] = f
 	fctx, cancel := context.WithCancel(n.ctx)
 	f.cancel = cancel
@@ -247,7 +255,9 @@ func (n *Node) Remove(ctx context.Context, d Hash) error {
 }
 
 // Wait blocks until file d is complete (nil) or has failed, and returns
-// its error: one wrapping ErrQuota when storage is full, the store's own
+// its error: one wrapping ErrQuota when storage is full, one wrapping
+// ErrLyingPeer when the peers that had the missing chunks sent corrupt
+// data and no honest one came within Options.LiarGrace, the store's own
 // error otherwise, ErrRemoved after Remove, ErrClosed when the node
 // stopped, ErrNotFound when the node does not hold d, or ctx's error.
 func (n *Node) Wait(ctx context.Context, d Hash) error {

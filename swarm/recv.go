@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // frame applies one frame from c; an error drops c.
@@ -129,6 +130,7 @@ func (f *file) checked(c *peerConn, i int, err error) bool {
 	switch {
 	case err == nil:
 		f.pick.stored(i)
+		f.liedAt = time.Time{} // progress: a later stall waits its own grace
 		f.source[i] = f.sourceOf(c.id)
 		if t := f.totals[c.id]; t != nil {
 			t.Chunks++

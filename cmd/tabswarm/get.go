@@ -21,6 +21,12 @@ import (
 // peer holds before it gives up with swarm.ErrNoPeers. Tests shorten it.
 var lookupTimeout = 15 * time.Second
 
+// liarGrace is how long a download waits, stalled, for an honest peer
+// once every peer that had its missing chunks sent corrupt data, before
+// it fails with swarm.ErrLyingPeer. Zero: the engine's default, a minute.
+// Tests shorten it.
+var liarGrace time.Duration
+
 // errInterrupted means the command was stopped (SIGINT or SIGTERM) before
 // it finished.
 var errInterrupted = errors.New("interrupted")

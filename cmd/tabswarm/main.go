@@ -48,6 +48,8 @@ func exitCode(err error) int {
 		return 5
 	case errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EROFS):
 		return 6
+	case errors.Is(err, swarm.ErrLyingPeer):
+		return 7
 	case errors.Is(err, errInterrupted):
 		return 130
 	}
@@ -95,6 +97,8 @@ exit status:
   4    unknown digest: no peer has the file
   5    disk full
   6    permission denied (or a read-only file system)
+  7    every peer that had the file sent corrupt data, and no honest one
+       came within a minute
   130  interrupted (get resumes where it stopped when run again)
 `)
 }

@@ -129,7 +129,7 @@ func runPeer(ctx context.Context, tr trackerAddr, lib swarm.Library, log *slog.L
 func newNode(ws, token string, lib swarm.Library, log *slog.Logger) *swarm.Node {
 	conn := rtc.New(rtc.Options{Tracker: ws, Token: token, Logger: log})
 	nameNode(conn, log)
-	return swarm.NewNode(swarm.Options{Connector: conn, Library: lib, Logger: log})
+	return swarm.NewNode(swarm.Options{Connector: conn, Library: lib, Logger: log, LiarGrace: liarGrace})
 }
 
 // trackerAddr is a tracker's signalling endpoint and its page.
