@@ -15,10 +15,12 @@ import (
 
 // TestClusterNodeKill is issue 11's e2e: three `tabswarm serve` processes
 // routed together over NATS, behind a round-robin balancer with no sticky
-// sessions. Three people on three nodes: one shares 32 MiB, two download
-// it. The node of a downloader is killed (SIGKILL) mid-transfer: the
-// download finishes, the tab reconnects to another node, and every node
-// left lists every holder to a fourth person, who gets the file too.
+// sessions. Three peers on three nodes: a native peer, alice, shares 32
+// MiB, and two people download it. The node of a downloader is killed
+// (SIGKILL) mid-transfer: the download finishes, the tab reconnects to
+// another node, and every node left lists every holder to a fourth person,
+// who gets the file too. Alice is gated (gate_test.go): she serves half the
+// chunks until the kill, so the kill is certainly mid-transfer.
 func TestClusterNodeKill(t *testing.T) {
 	const size = 32 << 20
 	exe := chromiumPath(t)
@@ -27,33 +29,31 @@ func TestClusterNodeKill(t *testing.T) {
 	e := &env{tb: t, log: lg, base: c.lb.base()}
 	e.browser = startBrowser(t, lg, exe)
 	f := makeFile(t, t.TempDir(), "cluster.bin", size)
+	chunks := numChunks(size)
 
-	// Tabs opened one after another land on node after node.
-	people := []*person{e.newPerson(t, "alice", "/"), e.newPerson(t, "bob", "/"), e.newPerson(t, "carol", "/")}
-	alice, bob, carol := people[0], people[1], people[2]
-	on := map[*person]*clusterNode{}
-	for _, p := range people {
-		on[p] = c.nodeOf(t, p.peerID(t))
-		t.Logf("%s is on %s", p.name, on[p].name)
+	// Peers that connect one after another land on node after node.
+	bob, carol := e.newPerson(t, "bob", "/"), e.newPerson(t, "carol", "/")
+	alice := e.startGatedSeeder(t, "alice", f, chunks/2)
+	on := map[string]*clusterNode{}
+	for name, id := range map[string]string{"alice": alice.node.PeerID(), "bob": bob.peerID(t), "carol": carol.peerID(t)} {
+		on[name] = c.nodeOf(t, id)
+		t.Logf("%s is on %s", name, on[name].name)
 	}
-	if on[alice] == on[bob] || on[bob] == on[carol] || on[alice] == on[carol] {
-		t.Fatalf("want three people on three nodes, got alice on %s, bob on %s, carol on %s", on[alice].name, on[bob].name, on[carol].name)
+	if on["alice"] == on["bob"] || on["bob"] == on["carol"] || on["alice"] == on["carol"] {
+		t.Fatalf("want three peers on three nodes, got alice on %s, bob on %s, carol on %s", on["alice"].name, on["bob"].name, on["carol"].name)
 	}
 
-	alice.share(t, f)
-	e.waitListed(t, f.digest)
 	bob.pressGet(t, f.digest)
 	carol.pressGet(t, f.digest)
-	bob.waitFile(t, "a quarter of the file", f.digest, 20*time.Millisecond, 2*time.Minute, func(s swarm.FileStats) bool {
-		return s.Have*4 >= s.Chunks
-	})
+	bob.waitFile(t, "a quarter of the file", f.digest, statsPoll, 2*time.Minute, haveAtLeast(chunks/4))
 	bobWas := bob.peerID(t)
-	killed := on[bob]
+	killed := on["bob"]
 	killed.kill(t)
+	alice.gate.Release()
 	s, _ := bob.mustStats(t).file(f.digest)
 	t.Logf("killed %s, bob's node, with bob at %s", killed.name, fileText(s))
 	if s.State == swarm.StateSeeding {
-		t.Fatalf("bob finished before his node was killed; the test proves nothing (make the file larger)")
+		t.Fatalf("bob finished before his node was killed: the gate let too much through")
 	}
 
 	bob.waitRow(t, "download across the node kill", byDigest(f.digest), stateSeeding, sizeTimeout(size, 1e6))
@@ -77,7 +77,7 @@ func TestClusterNodeKill(t *testing.T) {
 
 	// Every node left, asked through the balancer and directly, lists the
 	// three holders and none of the killed node.
-	holders := []string{alice.peerID(t), bobNow, carol.peerID(t)}
+	holders := []string{alice.node.PeerID(), bobNow, carol.peerID(t)}
 	c.waitHolders(t, f.digest, holders, killed)
 
 	dave := e.newPerson(t, "dave", "/")

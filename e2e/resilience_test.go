@@ -20,23 +20,27 @@ import (
 
 // TestTrackerRestart is issue 5's restart test: the tracker restarts in the
 // middle of a transfer. The transfer, over a data channel that is already
-// open, completes; the pages reconnect and re-announce, and a download
-// started after the restart works.
+// open, completes; the peers reconnect and re-announce, and a download
+// started after the restart works. The seeder is a native peer gated at
+// half the chunks until the restart (gate_test.go), so the restart is
+// certainly mid-transfer.
 func TestTrackerRestart(t *testing.T) {
 	const size = 24 << 20
 	e := newEnv(t)
 	f := makeFile(t, t.TempDir(), "restart.bin", size)
-	alice := e.newPerson(t, "alice", "/")
-	alice.share(t, f)
-	e.waitListed(t, f.digest)
+	chunks := numChunks(size)
+	alice := e.startGatedSeeder(t, "alice", f, chunks/2)
 
 	bob := e.newPerson(t, "bob", "/")
 	bob.pressGet(t, f.digest)
-	bob.waitFile(t, "a quarter of the file", f.digest, 20*time.Millisecond, 2*time.Minute, func(s swarm.FileStats) bool {
-		return s.Have*4 >= s.Chunks
-	})
+	bob.waitFile(t, "a quarter of the file", f.digest, statsPoll, 2*time.Minute, haveAtLeast(chunks/4))
 	e.tracker.restart(500 * time.Millisecond)
-	t.Log("tracker restarted")
+	alice.gate.Release()
+	s, _ := bob.mustStats(t).file(f.digest)
+	t.Logf("tracker restarted with bob at %s", fileText(s))
+	if s.State == swarm.StateSeeding {
+		t.Fatalf("bob finished before the restart: the gate let too much through")
+	}
 	bob.waitRow(t, "download across the restart", byDigest(f.digest), stateSeeding, 2*time.Minute)
 	checkSaved(t, "bob", f, bob.save(t, f.digest, size))
 
