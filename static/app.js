@@ -82,12 +82,57 @@ function tick() {
 // lendMemory lets the peer pass its bytes to Blob and RTCDataChannel.send,
 // which copy them, straight from its memory: without it each chunk is first
 // copied into a new JS array. The view is made here, inside the call, so it
-// always sees the memory's current buffer.
+// always sees the memory's current buffer. It also lends a receive pump
+// (see receiveBatched) and take, which copies a batch of ArrayBuffers into
+// the memory at ptr, one after another.
 function lendMemory(mem) {
   const view = (ptr, len) => new Uint8Array(mem.buffer, ptr, len);
   window.tabswarmMemory = {
     blob: (ptr, len, type) => new Blob([view(ptr, len)], { type }),
     send: (channel, ptr, len) => channel.send(view(ptr, len)),
+    recv: receiveBatched,
+    take: (batch, ptr, len) => {
+      const to = view(ptr, len);
+      let off = 0;
+      for (const b of batch) {
+        to.set(new Uint8Array(b), off);
+        off += b.byteLength;
+      }
+    },
+  };
+}
+
+// batchBytes is how many received bytes receiveBatched collects before it
+// calls the peer, which then runs once per batch, not once per 32 KiB
+// message (README, Performance: the receiving tab's CPU fell about 7 %).
+const batchBytes = 256 << 10;
+
+// batchWait (ms) is the longest a received message waits for its batch.
+const batchWait = 5;
+
+// receiveBatched collects channel's messages, in order, and hands them to
+// deliver(batch, bytes) as an array once batchBytes have come or the
+// first of them has waited batchWait, whichever is first. It returns a
+// function that stops it: deliver is not called after.
+function receiveBatched(channel, deliver) {
+  let batch = [], bytes = 0, timer = 0;
+  const flush = () => {
+    clearTimeout(timer);
+    const b = batch, n = bytes;
+    batch = [], bytes = 0, timer = 0;
+    deliver(b, n);
+  };
+  channel.binaryType = "arraybuffer";
+  channel.onmessage = (e) => {
+    batch.push(e.data);
+    bytes += e.data.byteLength;
+    if (bytes >= batchBytes) flush();
+    else if (!timer) timer = setTimeout(flush, batchWait);
+  };
+  return () => {
+    channel.onmessage = null;
+    clearTimeout(timer);
+    batch = [];
   };
 }
 

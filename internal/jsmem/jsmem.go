@@ -4,9 +4,9 @@
 // given (Blob, RTCDataChannel.send) without first copying them into a
 // JavaScript array.
 //
-// The page defines window.tabswarmMemory with two functions that view the
-// module's memory in place: blob(ptr, len, type) and send(channel, ptr,
-// len). The view is made inside the call, after every argument is
+// The page defines window.tabswarmMemory with functions that view the
+// module's memory in place: blob(ptr, len, type), send(channel, ptr, len)
+// and take(batch, ptr, len), and a receive pump, recv (see Receive). The view is made inside the call, after every argument is
 // converted, so a memory growth in between cannot detach it. Where the
 // page has no such helper (tests under Node), the bytes are copied first.
 package jsmem

@@ -3,8 +3,6 @@
 package rtc
 
 import (
-	"syscall/js"
-
 	"tabswarm/internal/jsmem"
 )
 
@@ -16,26 +14,22 @@ const (
 	sendLowWater  = sendHighWater / 4
 )
 
-// receive feeds the inbox straight from the browser's message event. pion's
-// own OnMessage hands each message to a new goroutine, which does not keep
-// their order; copying here, synchronously, does.
+// receive feeds the inbox straight from the browser's message events, in
+// batches where the page allows it. pion's own OnMessage hands each message
+// to a new goroutine, which does not keep their order; copying here,
+// synchronously, does.
 func (t *channelTransport) receive() {
-	v := t.dc.JSValue()
-	v.Set("binaryType", "arraybuffer")
-	onMessage := js.FuncOf(func(this js.Value, args []js.Value) any {
-		data := js.Global().Get("Uint8Array").New(args[0].Get("data"))
-		b := make([]byte, data.Length())
-		js.CopyBytesToGo(b, data)
-		if !t.in.push(b) {
-			go t.dc.Close()
+	stop := jsmem.Receive(t.dc.JSValue(), func(msgs [][]byte) {
+		for _, b := range msgs {
+			if !t.in.push(b) {
+				go t.dc.Close()
+				return
+			}
 		}
-		return nil
 	})
-	v.Set("onmessage", onMessage)
 	go func() {
 		<-t.closed
-		v.Set("onmessage", js.Null())
-		onMessage.Release()
+		stop()
 	}()
 }
 
