@@ -126,6 +126,10 @@ func TestCollection(t *testing.T) {
 	big := makeFile(t, p2tDir, "video.mp4", 9<<20)
 	bob.openP2T(t, big.path)
 	waitJS(t, bob, "the note that video.mp4 is not a .p2t", `document.querySelector('[data-testid=status]').textContent.includes('video.mp4 is not a .p2t file')`)
+	// A mistake the person can mend leaves the page ready, not failed.
+	if st := stepJS[string](t, bob, "status state", `document.querySelector('[data-testid=status]').dataset.state`); st != "ready" {
+		t.Errorf("after a wrong .p2t the page's state is %q, want ready", st)
+	}
 
 	// Bob also asks for b.txt alone: after a reload, removing the
 	// collection removes its other files and keeps that one.

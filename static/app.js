@@ -8,10 +8,17 @@ const status = $("#status");
 const queue = []; // functions waiting for the peer
 let ready = false;
 
+// setStatus shows a message; bad styles it as an error the person can act on
+// (a wrong file picked), which leaves the page's state as it was.
 function setStatus(text, bad) {
   status.textContent = text;
   status.classList.toggle("bad", !!bad);
-  if (bad) status.dataset.state = "error";
+}
+
+// fail shows an error the page cannot go on from, and says so in its state.
+function fail(text) {
+  setStatus(text, true);
+  status.dataset.state = "error";
 }
 
 // whenReady runs fn now if the peer is ready, or once it is.
@@ -29,19 +36,19 @@ function whenReady(fn) {
 async function boot() {
   wire();
   if (!window.WebAssembly || !window.Go) {
-    setStatus("This browser cannot run tabswarm (no WebAssembly).", true);
+    fail("This browser cannot run tabswarm (no WebAssembly).");
     return;
   }
   try {
     window.tabswarmConfig = await loadConfig();
   } catch (err) {
-    setStatus(err.message, true);
+    fail(err.message);
     return;
   }
   showJoin(window.tabswarmConfig.urls);
   const go = new Go();
   const started = new Promise((resolve) => addEventListener("tabswarm-ready", resolve, { once: true }));
-  addEventListener("tabswarm-error", (e) => setStatus("Storage unavailable: " + e.detail, true));
+  addEventListener("tabswarm-error", (e) => fail("Storage unavailable: " + e.detail));
   // An older tabswarm in another tab holds the database: say what we wait for.
   addEventListener("tabswarm-waiting", (e) => { if (!ready) setStatus(e.detail); });
   // A newer tabswarm in another tab took the database over.
@@ -52,9 +59,9 @@ async function boot() {
   try {
     const { instance } = await WebAssembly.instantiateStreaming(fetch("dist/tabswarm.wasm"), go.importObject);
     lendMemory(instance.exports.mem);
-    go.run(instance).then(() => setStatus("The peer stopped. Reload the page.", true));
+    go.run(instance).then(() => fail("The peer stopped. Reload the page."));
   } catch (err) {
-    setStatus("Could not load the peer: " + err, true);
+    fail("Could not load the peer: " + err);
     return;
   }
   await started;
