@@ -4,7 +4,6 @@ package signaling_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net"
@@ -20,6 +19,7 @@ import (
 
 	"tabswarm/signaling"
 	"tabswarm/swarm"
+	"tabswarm/swarm/swarmtest"
 	"tabswarm/tracker"
 )
 
@@ -74,17 +74,7 @@ func startClient(t *testing.T, url string, opts signaling.Options, wait bool) *s
 }
 
 func newManifest(t *testing.T) (*swarm.Manifest, json.RawMessage) {
-	t.Helper()
-	chunks := make([]swarm.Hash, 3)
-	for i := range chunks {
-		rand.Read(chunks[i][:])
-	}
-	m := swarm.NewManifest("a.txt", "text/plain", 2*swarm.MinChunkSize+5, chunks)
-	raw, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, raw
+	return swarmtest.Manifest(t, "a.txt", 2*swarm.MinChunkSize+5)
 }
 
 func ctx5s(t *testing.T) context.Context {

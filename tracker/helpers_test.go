@@ -2,7 +2,6 @@ package tracker
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"tabswarm/signaling"
 	"tabswarm/swarm"
+	"tabswarm/swarm/swarmtest"
 )
 
 // server is a Tracker serving on a loopback port for one test.
@@ -180,16 +180,7 @@ type testFile struct {
 
 func newFile(t testing.TB, size int64) testFile {
 	t.Helper()
-	cs := swarm.ChunkSize(size)
-	chunks := make([]swarm.Hash, (size+cs-1)/cs)
-	for i := range chunks {
-		rand.Read(chunks[i][:])
-	}
-	m := swarm.NewManifest("file.bin", "application/octet-stream", size, chunks)
-	raw, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, raw := swarmtest.Manifest(t, "file.bin", size)
 	return testFile{m: m, raw: raw}
 }
 

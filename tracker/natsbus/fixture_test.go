@@ -2,7 +2,6 @@ package natsbus
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"tabswarm/signaling"
 	"tabswarm/swarm"
+	"tabswarm/swarm/swarmtest"
 	"tabswarm/tracker"
 )
 
@@ -223,17 +223,7 @@ type testFile struct {
 
 func newFile(t testing.TB) testFile {
 	t.Helper()
-	const size = 1 << 20
-	cs := swarm.ChunkSize(size)
-	chunks := make([]swarm.Hash, (size+cs-1)/cs)
-	for i := range chunks {
-		rand.Read(chunks[i][:])
-	}
-	m := swarm.NewManifest("file.bin", "application/octet-stream", size, chunks)
-	raw, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, raw := swarmtest.Manifest(t, "file.bin", 1<<20)
 	return testFile{m: m, raw: raw}
 }
 
