@@ -43,19 +43,15 @@ var _ BusNode = busNode{}
 // ServeRelay checks the receiver's side of a signal from another node and
 // delivers it.
 func (n busNode) ServeRelay(req []byte) []byte {
-	var m signaling.Message
-	if err := json.Unmarshal(req, &m); err != nil || m.Type != signaling.TypeSignal || m.Signal == nil {
-		return mustMarshal(errorf(signaling.CodeBadMessage, "a relay between nodes that does not decode"))
-	}
-	d, err := swarm.ParseDigest(m.Digest)
+	h, frame, err := parseRelay(req)
 	if err != nil {
-		return mustMarshal(errorf(signaling.CodeBadDigest, "%v", err))
+		return mustMarshal(errorf(signaling.CodeBadMessage, "%v", err))
 	}
-	q, e := n.t.reg.deliver(m.From, m.To, d, m.Signal, len(req))
+	q, e := n.t.reg.deliver(h.from, h.to, h.digest, &h.signal, len(frame))
 	if e != nil {
 		return mustMarshal(e)
 	}
-	q.relay(req)
+	q.relay(frame)
 	return nil
 }
 
@@ -177,10 +173,10 @@ func (t *Tracker) relayAcross(p *peer, node string, d swarm.Hash, m signaling.Me
 		return e
 	}
 	if id != 0 {
-		e = t.relayTo(p.ctx, node, m)
+		e = t.relayTo(p.ctx, node, d, m)
 	} else {
 		to := m.To
-		err := t.bus.Send(node, mustMarshal(m), func(reply []byte, err error) {
+		err := t.bus.Send(node, relayOf(d, m), func(reply []byte, err error) {
 			if e := verdict(to, reply, err); e != nil {
 				undo()
 				t.fail(p, 0, e)
@@ -195,11 +191,19 @@ func (t *Tracker) relayAcross(p *peer, node string, d swarm.Hash, m signaling.Me
 }
 
 // relayTo has node deliver m and returns its verdict.
-func (t *Tracker) relayTo(ctx context.Context, node string, m signaling.Message) *signaling.Error {
+func (t *Tracker) relayTo(ctx context.Context, node string, d swarm.Hash, m signaling.Message) *signaling.Error {
 	ctx, cancel := t.clusterContext(ctx)
 	defer cancel()
-	b, err := t.bus.Relay(ctx, node, mustMarshal(m))
+	b, err := t.bus.Relay(ctx, node, relayOf(d, m))
 	return verdict(m.To, b, err)
+}
+
+// relayOf encodes m, a checked signal about d, as a relay to its
+// addressee's node.
+func relayOf(d swarm.Hash, m signaling.Message) []byte {
+	frame := mustMarshal(m)
+	h := relayHead{from: m.From, to: m.To, digest: d, signal: signaling.Signal{Kind: m.Signal.Kind, Session: m.Signal.Session}}
+	return appendRelay(make([]byte, 0, len(frame)+len(h.from)+len(h.to)+len(h.signal.Session)+64), h, frame)
 }
 
 // verdict turns what another node said about a relay to peer to (its
