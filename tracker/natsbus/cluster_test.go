@@ -118,7 +118,7 @@ func testQuickAnswers(t *testing.T, nodes []*node) {
 		a.find(f, ids...)
 		o := offerers[p]
 		go func() {
-			_, err := exchange(o, a, f, rounds, time.Now().Add(time.Hour))
+			_, err := exchange(o, a, f, rounds, time.Now().Add(time.Hour), "")
 			errs <- err
 		}()
 	}
@@ -129,16 +129,19 @@ func testQuickAnswers(t *testing.T, nodes []*node) {
 	}
 }
 
-// exchange has o offer and a answer, each the moment the other's signal
-// arrives, for rounds rounds or until end, and returns the rounds done.
-func exchange(o, a *client, f testFile, rounds int, end time.Time) (int, error) {
+// exchange has o offer and a answer (each SDP padded with pad), each the
+// moment the other's signal arrives, for rounds rounds or until end, and
+// returns the rounds done.
+func exchange(o, a *client, f testFile, rounds int, end time.Time, pad string) (int, error) {
 	ctx := context.Background()
 	for i := range rounds {
 		if time.Now().After(end) {
 			return i, nil
 		}
 		s := "q" + strconv.Itoa(i)
-		if err := o.c.Send(ctx, signal(a.id, f, signaling.SignalOffer, s)); err != nil {
+		offer := signal(a.id, f, signaling.SignalOffer, s)
+		offer.Signal.SDP += pad
+		if err := o.c.Send(ctx, offer); err != nil {
 			return i, err
 		}
 		if m, err := nextSignal(a); err != nil {
@@ -146,7 +149,9 @@ func exchange(o, a *client, f testFile, rounds int, end time.Time) (int, error) 
 		} else if m.Signal.Kind != signaling.SignalOffer {
 			return i, fmt.Errorf("round %d: answerer got %+v", i, m)
 		}
-		if err := a.c.Send(ctx, signal(o.id, f, signaling.SignalAnswer, s)); err != nil {
+		answer := signal(o.id, f, signaling.SignalAnswer, s)
+		answer.Signal.SDP += pad
+		if err := a.c.Send(ctx, answer); err != nil {
 			return i, err
 		}
 		if _, err := nextSignal(o); err != nil {
