@@ -30,6 +30,7 @@ type Bus struct {
 
 	swarmMsgs chan *nats.Msg // what every swarm subscription receives
 	done      chan struct{}  // closed by Close: the workers end
+	closeOnce sync.Once
 	workers   sync.WaitGroup
 
 	mu     sync.Mutex
@@ -150,12 +151,15 @@ func (b *Bus) ClusterAddr() net.Addr {
 	return b.srv.ClusterAddr()
 }
 
-// Close unsubscribes, disconnects and stops the embedded server.
+// Close unsubscribes, disconnects and stops the embedded server. Later
+// calls do nothing.
 func (b *Bus) Close() error {
-	b.nc.Close()
-	close(b.done)
-	b.workers.Wait()
-	b.shutdownServer()
+	b.closeOnce.Do(func() {
+		b.nc.Close()
+		close(b.done)
+		b.workers.Wait()
+		b.shutdownServer()
+	})
 	return nil
 }
 
