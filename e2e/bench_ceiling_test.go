@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"tabswarm/internal/figure"
+	"tabswarm/static"
 )
 
 //go:embed ceiling
@@ -28,9 +29,10 @@ const (
 	ceilingLow  = 32 << 10
 )
 
-// serveCeiling serves the ceiling page (and the floor's scripts) on
-// 127.0.0.1:0 until tb ends and returns its URL under appHost, so the
-// page runs outside a secure context, as the app does on a LAN.
+// serveCeiling serves the ceiling page (and the floor's scripts, with the
+// app's own hash-wasm under /hash-wasm/) on 127.0.0.1:0 until tb ends and
+// returns its URL under appHost, so the page runs outside a secure
+// context, as the app does on a LAN.
 func serveCeiling(tb testing.TB) string {
 	tb.Helper()
 	sub, err := fs.Sub(ceilingFS, "ceiling")
@@ -41,7 +43,10 @@ func serveCeiling(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("listen on loopback: %v", err)
 	}
-	srv := &http.Server{Handler: http.FileServerFS(sub), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServerFS(sub))
+	mux.Handle("/hash-wasm/", http.FileServerFS(static.FS))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	tb.Cleanup(func() { srv.Close() })
 	return fmt.Sprintf("http://%s:%d/", appHost, ln.Addr().(*net.TCPAddr).Port)

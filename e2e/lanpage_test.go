@@ -9,7 +9,8 @@ import (
 
 // TestLANPage checks the harness itself: the app loads under a name that is
 // not localhost, so the page is not a secure context and crypto.subtle is
-// absent, as on a LAN; and the page's console and uncaught exceptions reach
+// absent, as on a LAN, and the peer verifies chunks with the page's wasm
+// SHA-256 (hash-wasm) rather than Go's; and the page's console and uncaught exceptions reach
 // the test log.
 func TestLANPage(t *testing.T) {
 	e := newEnv(t)
@@ -39,6 +40,7 @@ func TestLANPage(t *testing.T) {
 	if v.Subtle != "undefined" {
 		t.Errorf("typeof crypto.subtle is %q, want undefined outside a secure context", v.Subtle)
 	}
+	p.waitConsole(t, "chunk_sha256=hash-wasm", 10*time.Second)
 
 	probe := fmt.Sprintf("e2e-probe-%d", time.Now().UnixNano())
 	if _, err := evalJS[string](ctx, `console.log("`+probe+`", 42); setTimeout(() => { throw new Error("`+probe+`-thrown") }); "ok"`); err != nil {

@@ -14,7 +14,7 @@ func TestSecurePageUsesSubtle(t *testing.T) {
 	e.base = strings.Replace(e.base, appHost, "localhost", 1)
 	f := makeFile(t, t.TempDir(), "secure.bin", 3<<20+3)
 	alice := e.newPerson(t, "alice", "/")
-	alice.waitConsole(t, "native_sha256=true", 10*time.Second)
+	alice.waitConsole(t, "chunk_sha256=crypto.subtle", 10*time.Second)
 	alice.share(t, f)
 	e.waitListed(t, f.digest)
 	bob := e.newPerson(t, "bob", "/")

@@ -57,8 +57,11 @@ async function boot() {
     status.dataset.state = "updated";
   });
   try {
-    const { instance } = await WebAssembly.instantiateStreaming(fetch("dist/tabswarm.wasm"), go.importObject);
-    lendMemory(instance.exports.mem);
+    const [{ instance }, sha256] = await Promise.all([
+      WebAssembly.instantiateStreaming(fetch("dist/tabswarm.wasm"), go.importObject),
+      pageSHA256(),
+    ]);
+    lendMemory(instance.exports.mem, sha256);
     go.run(instance).then(() => fail("The peer stopped. Reload the page."));
   } catch (err) {
     fail("Could not load the peer: " + err);
@@ -86,15 +89,29 @@ function tick() {
   render(s);
 }
 
+// pageSHA256 resolves to hash-wasm's SHA-256 (see sha256.js), or to null
+// where it cannot load: the peer then hashes in Go.
+async function pageSHA256() {
+  try {
+    return await newSHA256(window.hashwasm);
+  } catch (err) {
+    console.warn("hash-wasm unavailable, hashing in Go:", err);
+    return null;
+  }
+}
+
 // lendMemory lets the peer pass its bytes to Blob and RTCDataChannel.send,
 // which copy them, straight from its memory: without it each chunk is first
 // copied into a new JS array. The view is made here, inside the call, so it
 // always sees the memory's current buffer. It also lends a receive pump
-// (see receiveBatched) and take, which copies a batch of ArrayBuffers into
-// the memory at ptr, one after another.
-function lendMemory(mem) {
+// (see receiveBatched), take, which copies a batch of ArrayBuffers into
+// the memory at ptr, one after another, and, when sha256 (newSHA256's
+// digest) is given, sha256, which hashes len bytes at ptr and writes the
+// digest at out.
+function lendMemory(mem, sha256) {
   const view = (ptr, len) => new Uint8Array(mem.buffer, ptr, len);
   window.tabswarmMemory = {
+    sha256: sha256 && ((ptr, len, out) => sha256(view(ptr, len), view(out, 32))),
     blob: (ptr, len, type) => new Blob([view(ptr, len)], { type }),
     send: (channel, ptr, len) => channel.send(view(ptr, len)),
     recv: receiveBatched,

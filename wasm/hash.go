@@ -39,13 +39,22 @@ func digestJS(ctx context.Context, data js.Value) (swarm.Hash, error) {
 	return h, nil
 }
 
-// chunkHasher returns the hash the engine verifies chunks with: the
-// browser's own when the page is a secure context, Go's otherwise.
-func chunkHasher() func(context.Context, []byte) (swarm.Hash, error) {
-	if !hasSubtle() {
-		return nil
+// chunkHasher returns the hash the engine verifies chunks with and its
+// name: the browser's own when the page is a secure context; else the
+// page's wasm SHA-256 (hash-wasm, about 2.5 times as fast as Go's
+// compiled to wasm), which reads the chunk in place; else, where the page
+// could not load it, Go's (nil: the engine's default).
+func chunkHasher() (func(context.Context, []byte) (swarm.Hash, error), string) {
+	switch {
+	case hasSubtle():
+		return func(ctx context.Context, b []byte) (swarm.Hash, error) {
+			return digestJS(ctx, jsmem.Copy(b))
+		}, "crypto.subtle"
+	case jsmem.HasSHA256():
+		return func(_ context.Context, b []byte) (swarm.Hash, error) {
+			h, _ := jsmem.SHA256(b)
+			return h, nil
+		}, "hash-wasm"
 	}
-	return func(ctx context.Context, b []byte) (swarm.Hash, error) {
-		return digestJS(ctx, jsmem.Copy(b))
-	}
+	return nil, "go"
 }

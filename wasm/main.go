@@ -59,8 +59,9 @@ func main() {
 	}
 	token, ice := config()
 	conn := rtc.New(rtc.Options{Tracker: trackerURL(), Token: token, ICEServers: ice, Logger: log})
-	node := swarm.NewNode(swarm.Options{Connector: conn, Library: lib, Logger: log, Hash: chunkHasher()})
-	log.Info("peer starting", "native_sha256", hasSubtle())
+	hash, hashName := chunkHasher()
+	node := swarm.NewNode(swarm.Options{Connector: conn, Library: lib, Logger: log, Hash: hash})
+	log.Info("peer starting", "chunk_sha256", hashName)
 	b := newBridge(node, conn, lib, log)
 	js.Global().Set("tabswarm", b.export())
 	go b.notify(ctx)
