@@ -119,7 +119,7 @@ func TestCollection(t *testing.T) {
 	bob.openP2T(t, good)
 	bob.waitCollection(t, trip.Digest.String(), 2, time.Minute)
 	bob.openP2T(t, cut)
-	if r := bob.waitRow(t, "the .p2t cut short", byName("manifest"), stateError, stepTimeout); !strings.Contains(r.Text, "invalid") {
+	if r := bob.waitRow(t, "the .p2t cut short, named after its file", byName("cut.p2t"), stateError, stepTimeout); !strings.Contains(r.Text, "invalid") {
 		t.Errorf("the row of a .p2t cut short says %q, want it to say the description is invalid", r.Text)
 	}
 	// A large file picked by mistake is refused before it is read.

@@ -214,7 +214,7 @@ function wire() {
         continue;
       }
       const text = await f.text();
-      whenReady(() => tabswarm.open(text).catch((err) => console.warn(err.message)));
+      whenReady(() => tabswarm.open(text, f.name).catch((err) => console.warn(err.message)));
     }
     e.target.value = "";
   });

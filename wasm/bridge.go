@@ -102,7 +102,7 @@ func (b *bridge) export() js.Value {
 	})
 	fn("get", func(args []js.Value) any { return promise(func() (any, error) { return b.get(arg(args, 0).String()) }) })
 	fn("open", func(args []js.Value) any {
-		return promise(func() (any, error) { return b.open(arg(args, 0).String()) })
+		return promise(func() (any, error) { return b.open(arg(args, 0).String(), arg(args, 1)) })
 	})
 	fn("save", func(args []js.Value) any {
 		return promise(func() (any, error) { return nil, b.save(arg(args, 0).String()) })
@@ -273,7 +273,10 @@ func (b *bridge) get(text string) (any, error) {
 	return d.String(), nil
 }
 
-func (b *bridge) open(text string) (any, error) {
+// open adds the files a .p2t's text describes; when it is invalid, an
+// error row named after the file it came from (name, a string, or a
+// default) says why.
+func (b *bridge) open(text string, name js.Value) (any, error) {
 	m, c, err := swarm.ParseP2T([]byte(text), swarm.Hash{})
 	switch {
 	case err != nil:
@@ -283,7 +286,11 @@ func (b *bridge) open(text string) (any, error) {
 		err = b.addAlone(context.Background(), m)
 	}
 	if err != nil {
-		b.fail(b.row(swarm.FileStats{Name: "manifest"}), err)
+		row := "a .p2t file"
+		if name.Type() == js.TypeString && name.String() != "" {
+			row = name.String()
+		}
+		b.fail(b.row(swarm.FileStats{Name: row}), err)
 		return nil, errors.New(errorText(err))
 	}
 	if c != nil {
