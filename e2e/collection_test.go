@@ -138,8 +138,13 @@ func TestCollection(t *testing.T) {
 	if err := poll(bob.ctx, stepTimeout, 50*time.Millisecond, func(ctx context.Context) (bool, error) { return evalJS[bool](ctx, keptAlone) }); err != nil {
 		t.Fatalf("bob: b.txt never held alone: %v", err)
 	}
+	// A kept collection that can never load (cut short here) is dropped
+	// at the reload, not kept to fail at every one.
+	broken := `"tabswarm.collection.` + strings.Repeat("ab", 32) + `"`
+	stepJS[bool](t, bob, "keep a broken collection", `localStorage.setItem(`+broken+`, '{"version":2,"na'), true`)
 	bob.reload(t)
 	bob.waitCollection(t, digest, 3, time.Minute)
+	waitJS(t, bob, "drop of the kept collection that cannot load", `localStorage.getItem(`+broken+`) === null`)
 	bctx, bcancel := context.WithTimeout(bob.ctx, stepTimeout)
 	defer bcancel()
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid=collection][data-digest="%s"] .remove`, digest)))); err != nil {

@@ -141,7 +141,9 @@ func (b *bridge) addCollection(ctx context.Context, c *swarm.Collection) error {
 	return b.node.AddCollection(ctx, c)
 }
 
-// restoreCollections adds the collections kept in localStorage.
+// restoreCollections adds the collections kept in localStorage. A kept
+// record that is not a collection with the digest its key names can never
+// load: it is dropped, with one log line, not logged at every reload.
 func (b *bridge) restoreCollections(ctx context.Context) {
 	ls := js.Global().Get("localStorage")
 	for i := ls.Length() - 1; i >= 0; i-- {
@@ -149,14 +151,27 @@ func (b *bridge) restoreCollections(ctx context.Context) {
 		if k.Type() != js.TypeString || !strings.HasPrefix(k.String(), collectionKey) {
 			continue
 		}
-		c, err := swarm.ParseCollection([]byte(ls.Call("getItem", k).String()), swarm.Hash{})
-		if err == nil {
-			err = b.node.AddCollection(ctx, c)
-		}
+		key := k.String()
+		c, err := parseKept(key, ls.Call("getItem", key).String())
 		if err != nil {
-			b.log.Error("restoring a collection", "key", k.String(), "err", err)
+			ls.Call("removeItem", key)
+			b.log.Error("dropped a kept collection that does not load", "key", key, "err", err)
+			continue
+		}
+		if err := b.node.AddCollection(ctx, c); err != nil {
+			b.log.Error("restoring a collection", "key", key, "err", err)
 		}
 	}
+}
+
+// parseKept parses the collection kept under key, checked against the
+// digest the key names.
+func parseKept(key, text string) (*swarm.Collection, error) {
+	d, err := swarm.ParseDigest(strings.TrimPrefix(key, collectionKey))
+	if err != nil {
+		return nil, err
+	}
+	return swarm.ParseCollection([]byte(text), d)
 }
 
 // forgetCollection removes collection d (and its files nothing else uses),
