@@ -50,7 +50,10 @@ func TestManifestMemoryShares(t *testing.T) {
 }
 
 // Connections flooding the tracker with the largest manifests do not keep
-// a well-behaved peer's queries from prompt answers.
+// a well-behaved peer's queries from their answers; how long the slowest
+// took is logged, not asserted. The big-frame lane itself, which bounds
+// the memory such frames hold, is TestHalfSentFrames's: this test passes
+// without it too.
 func TestBigAnnounceFlood(t *testing.T) {
 	s := startServer(t, "127.0.0.1:0", Options{})
 	good := s.dialFrom(t, "127.0.0.2")
