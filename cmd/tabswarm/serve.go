@@ -126,6 +126,9 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 	fl.Var(routes, "cluster-routes", "the other nodes' route `URLs`, nats-route://HOST:PORT, comma-separated")
 	fl.StringVar(&cl.ClusterName, "cluster-name", "tabswarm", "the cluster's `name`, the same on every node")
 	fl.StringVar(&cl.Token, "cluster-token", "", "the cluster's shared `secret`: routes between nodes need it (prefer the\nenvironment variable); with --nats-url, the NATS token")
+	fl.StringVar(&cl.TLS.Cert, "cluster-tls-cert", "", "TLS between nodes: this node's PEM certificate `file` (needs --cluster-tls-key;\nembedded, also --cluster-tls-ca, and it names the node's route address);\nwith --nats-url, the client certificate")
+	fl.StringVar(&cl.TLS.Key, "cluster-tls-key", "", "PEM private key `file` for --cluster-tls-cert")
+	fl.StringVar(&cl.TLS.CA, "cluster-tls-ca", "", "PEM `file` of the CA that signs the nodes' certificates (embedded: every\nroute is mutual TLS) or, with --nats-url, the NATS servers'")
 	fl.StringVar(&cl.URL, "nats-url", "", "join the cluster through this NATS deployment (`nats://HOST:PORT`) instead of\nembedding a NATS server")
 	fl.IntVar(&o.MaxPeers, "max-peers", 10000, "most WebSocket connections at once (`n`)")
 	fl.IntVar(&o.MaxConnsPerIP, "max-conns-per-ip", 64, "most WebSocket connections from one address (`n`; every tab is one)")
@@ -160,8 +163,12 @@ func parseServe(args []string, stdout, stderr io.Writer) (*serveConfig, error) {
 	switch {
 	case cl.URL != "" && cl.ClusterListen != "":
 		return usageErr("--nats-url and --cluster-listen exclude each other: join a NATS deployment or embed a server")
-	case cl.URL == "" && cl.ClusterListen == "" && (len(cl.Routes) > 0 || cl.Token != ""):
-		return usageErr("--cluster-routes and --cluster-token need --cluster-listen (or --nats-url)")
+	case cl.URL == "" && cl.ClusterListen == "" && (len(cl.Routes) > 0 || cl.Token != "" || cl.TLS != natsbus.TLSFiles{}):
+		return usageErr("--cluster-routes, --cluster-token and --cluster-tls-* need --cluster-listen (or --nats-url)")
+	case (cl.TLS.Cert == "") != (cl.TLS.Key == ""):
+		return usageErr("--cluster-tls-cert and --cluster-tls-key go together")
+	case cl.ClusterListen != "" && cl.TLS != natsbus.TLSFiles{} && (cl.TLS.Cert == "" || cl.TLS.CA == ""):
+		return usageErr("TLS between embedded nodes needs --cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca")
 	case cl.ClusterListen != "" && cl.Token == "":
 		return usageErr("--cluster-listen needs --cluster-token (or TABSWARM_CLUSTER_TOKEN): routes are accepted only with it")
 	case cl.URL != "" || cl.ClusterListen != "":

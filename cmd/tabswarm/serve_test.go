@@ -194,6 +194,7 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 	}
 	for _, want := range []string{"--addr", "--token", "--allow-origin", "--tls-cert", "--tls-key", "--ice-server", "--log-level", "--max-conns-per-ip",
 		"--cluster-listen", "--cluster-routes", "--cluster-name", "--cluster-token", "--nats-url", "TABSWARM_CLUSTER_TOKEN",
+		"--cluster-tls-cert", "--cluster-tls-key", "--cluster-tls-ca", "TABSWARM_CLUSTER_TLS_CA",
 		"TABSWARM_ADDR", "TABSWARM_TOKEN", "TABSWARM_ALLOW_ORIGIN", "TABSWARM_TLS_CERT", "TABSWARM_TLS_KEY", "TABSWARM_ICE_SERVER", "TABSWARM_LOG_LEVEL", "/stats", "/metrics"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
@@ -211,6 +212,9 @@ func TestServeHelpAndBadFlags(t *testing.T) {
 		{"--cluster-listen", "127.0.0.1:0"}, // no cluster token
 		{"--cluster-routes", "nats-route://127.0.0.1:1", "--cluster-token", "t"},
 		{"--nats-url", "nats://127.0.0.1:1", "--cluster-listen", "127.0.0.1:0", "--cluster-token", "t"},
+		{"--cluster-tls-ca", "ca.pem"}, // no cluster
+		{"--cluster-listen", "127.0.0.1:0", "--cluster-token", "t", "--cluster-tls-cert", "n.pem"},
+		{"--cluster-listen", "127.0.0.1:0", "--cluster-token", "t", "--cluster-tls-cert", "n.pem", "--cluster-tls-key", "k.pem"},
 		{"extra"},
 	} {
 		errOut.Reset()

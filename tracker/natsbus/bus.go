@@ -76,6 +76,12 @@ func Start(ctx context.Context, o Options) (*Bus, error) {
 		if o.Token != "" {
 			opts = append(opts, nats.Token(o.Token))
 		}
+		if o.TLS.CA != "" {
+			opts = append(opts, nats.RootCAs(o.TLS.CA))
+		}
+		if o.TLS.Cert != "" || o.TLS.Key != "" {
+			opts = append(opts, nats.ClientCert(o.TLS.Cert, o.TLS.Key))
+		}
 	case o.ClusterListen != "":
 		srv, err := startServer(o, b.node)
 		if err != nil {

@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,8 +16,11 @@ import (
 // routeUser is the user name of routes; the cluster token is the password.
 const routeUser = "tabswarm"
 
+// routeTLSTimeout bounds a route's TLS handshake.
+const routeTLSTimeout = 5 * time.Second
+
 // startServer starts the embedded NATS server of node: routes on
-// o.ClusterListen with the token. The tracker connects in process; the
+// o.ClusterListen with the token, and TLS when o.TLS says so. The tracker connects in process; the
 // server still needs a client port for its routes to start (nats-server
 // starts routing once its client listener is up), so it gets a random one
 // on loopback, closed to clients without the token too.
@@ -44,6 +48,26 @@ func startServer(o Options, node string) (*server.Server, error) {
 		u.User = url.UserPassword(routeUser, o.Token)
 		routes = append(routes, u)
 	}
+	cluster := server.ClusterOpts{
+		Name:     o.ClusterName,
+		Host:     host,
+		Port:     port,
+		Username: routeUser,
+		Password: o.Token,
+	}
+	if o.TLS.set() {
+		if o.TLS.Cert == "" || o.TLS.Key == "" || o.TLS.CA == "" {
+			return nil, fmt.Errorf("%w: TLS between embedded nodes needs this node's certificate, its key and the CA that signs the nodes' certificates", ErrConfig)
+		}
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: o.TLS.Cert, KeyFile: o.TLS.Key, CaFile: o.TLS.CA, Verify: true})
+		if err != nil {
+			return nil, fmt.Errorf("%w: cluster TLS: %v", ErrConfig, err)
+		}
+		// A node both dials routes and takes them: the CA checks both
+		// ends, as nats-server's own cluster configuration does.
+		tc.ClientAuth, tc.RootCAs = tls.RequireAndVerifyClientCert, tc.ClientCAs
+		cluster.TLSConfig, cluster.TLSTimeout = tc, routeTLSTimeout.Seconds()
+	}
 	s, err := server.NewServer(&server.Options{
 		ServerName:    "tabswarm-" + node,
 		Host:          "127.0.0.1",
@@ -51,14 +75,8 @@ func startServer(o Options, node string) (*server.Server, error) {
 		Authorization: o.Token,
 		NoSigs:        true,
 		MaxPayload:    tracker.MaxBusMessage,
-		Cluster: server.ClusterOpts{
-			Name:     o.ClusterName,
-			Host:     host,
-			Port:     port,
-			Username: routeUser,
-			Password: o.Token,
-		},
-		Routes: routes,
+		Cluster:       cluster,
+		Routes:        routes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: embedded NATS server: %w", err)

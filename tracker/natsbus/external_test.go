@@ -33,9 +33,9 @@ func natsServerBin(t *testing.T) string {
 }
 
 // startNATSServer runs an external nats-server on a free loopback port
-// with the cluster token as its client token and the given max payload,
-// and returns its URL once it says it is ready.
-func startNATSServer(t *testing.T, maxPayload int) string {
+// with the cluster token as its client token, the given max payload and
+// any more configuration, and returns its URL once it says it is ready.
+func startNATSServer(t *testing.T, maxPayload int, more ...string) string {
 	t.Helper()
 	bin := natsServerBin(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -45,7 +45,7 @@ func startNATSServer(t *testing.T, maxPayload int) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	conf := filepath.Join(t.TempDir(), "nats.conf")
-	body := fmt.Sprintf("listen: %q\nmax_payload: %d\nauthorization {\n  token: %q\n}\n", addr, maxPayload, testToken)
+	body := fmt.Sprintf("listen: %q\nmax_payload: %d\nauthorization {\n  token: %q\n}\n", addr, maxPayload, testToken) + strings.Join(more, "")
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

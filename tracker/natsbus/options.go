@@ -24,6 +24,15 @@ type Options struct {
 	// routes only with it, and dials routes with it; it is then required.
 	// With URL it is the NATS client token, when set.
 	Token string
+	// TLS secures the links between nodes with certificates, beside the
+	// token. Embedded, every route is mutual TLS: each node presents
+	// TLS.Cert, and checks the other's against TLS.CA and against the
+	// host it dialled (so a certificate names its node's route address);
+	// all three files are needed. With URL, TLS.CA checks the NATS
+	// server's certificate and TLS.Cert, when set, is this node's client
+	// certificate. The zero TLSFiles means plain TCP: enough on a
+	// network the operators trust, not otherwise.
+	TLS TLSFiles
 	// Wait bounds how long a question to other nodes (holders of a file,
 	// statistics) waits for their answers. Zero means 50ms.
 	Wait time.Duration
@@ -31,6 +40,14 @@ type Options struct {
 	// Nil discards them.
 	Logger *slog.Logger
 }
+
+// TLSFiles names PEM files for TLS between nodes.
+type TLSFiles struct {
+	Cert, Key string // this node's certificate (chain) and its private key
+	CA        string // the certificates that sign the other side's
+}
+
+func (t TLSFiles) set() bool { return t != TLSFiles{} }
 
 func (o Options) withDefaults() Options {
 	if o.ClusterName == "" {
