@@ -3,20 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,49 +16,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"tabswarm/internal/testpki"
 	"tabswarm/signaling"
 )
-
-// selfSigned writes a fresh self-signed certificate for 127.0.0.1 and its
-// key as PEM files and returns their paths and the certificate.
-func selfSigned(t *testing.T) (certFile, keyFile string, cert *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "tabswarm test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cert, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, cert
-}
 
 // startServe runs `tabswarm serve args...` until the test ends and returns
 // the first loopback URL it prints.
@@ -98,14 +49,13 @@ func startServe(t *testing.T, args ...string) string {
 }
 
 func TestServeTLS(t *testing.T) {
-	certFile, keyFile, cert := selfSigned(t)
+	ca := testpki.NewCA(t, "tabswarm test")
+	certFile, keyFile := ca.Issue("tracker")
 	base := startServe(t, "--addr", "127.0.0.1:0", "--log-level", "warn", "--tls-cert", certFile, "--tls-key", keyFile)
 	if !strings.HasPrefix(base, "https://") {
 		t.Fatalf("printed %s, want an https URL", base)
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 
