@@ -14,8 +14,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// runnerHTML loads a Go wasm test binary and records its exit code.
-const runnerHTML = `<!doctype html><script src="wasm_exec.js"></script><script src="run.js"></script>`
+// runnerHTML loads a Go wasm test binary, after the page's SHA-256
+// scripts it tests, and records its exit code.
+const runnerHTML = `<!doctype html><script src="wasm_exec.js"></script>` +
+	`<script src="sha256.umd.min.js"></script><script src="sha256.js"></script><script src="run.js"></script>`
 
 const runnerJS = `const go = new Go();
 go.argv = ["wasm.test", "-test.v"];
@@ -45,6 +47,13 @@ func TestIndexedDBConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "wasm_exec.js"), wasmExec, 0o644)
+	for _, f := range []string{"hash-wasm/sha256.umd.min.js", "sha256.js"} {
+		b, err := os.ReadFile(filepath.Join("..", "static", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
+	}
 	os.WriteFile(filepath.Join(dir, "index.html"), []byte(runnerHTML), 0o644)
 	os.WriteFile(filepath.Join(dir, "run.js"), []byte(runnerJS), 0o644)
 
