@@ -41,7 +41,7 @@ func (h handler) Incoming(c Conn) {
 		c.Transport.Close()
 		return
 	}
-	f.attach(h.n.ctx, newPeerConn(c.Peer, c.Initiator, c.Transport))
+	f.attach(h.n.ctx, newPeerConn(c), false)
 }
 
 // connectAll opens connections for file d to the given peers, up to the
@@ -80,16 +80,18 @@ func (n *Node) spawn(fn func()) bool {
 }
 
 // dial connects to peer for f and hands the connection to f. Until it is
-// open or has failed the file is not stalled: a peer is on its way.
+// open or has failed the file is not stalled: a peer is on its way. The
+// dial ends once the file's loop has taken the connection, not when it is
+// handed over: a query answered in between must not dial peer again.
 func (n *Node) dial(f *file, peer string) {
-	defer f.endDial(peer)
 	ctx := n.ctx
-	t, err := n.conn.Dial(ctx, f.m.Digest, peer)
+	c, err := n.conn.Dial(ctx, f.m.Digest, peer)
 	if err != nil {
+		f.endDial(peer)
 		if !errors.Is(err, context.Canceled) {
 			n.log.Debug("dial", "peer", peer, "err", err)
 		}
 		return
 	}
-	f.attach(ctx, newPeerConn(peer, n.conn.PeerID(), t))
+	f.attach(ctx, newPeerConn(c), true)
 }

@@ -27,7 +27,7 @@ type Connector interface {
 	Leave(ctx context.Context, d Hash)
 	// Dial opens a connection to peer for file d. It blocks until the
 	// connection is open or has failed.
-	Dial(ctx context.Context, d Hash, peer string) (Transport, error)
+	Dial(ctx context.Context, d Hash, peer string) (Conn, error)
 }
 
 // Handler is what a Connector tells the engine. Found, Accept and Incoming
@@ -52,6 +52,10 @@ type Conn struct {
 	Digest    Hash
 	Peer      string // the remote peer's ID
 	Initiator string // the ID of the peer that dialled
+	// Session names the connection, the same at both ends. Of two
+	// connections one peer opened, the later has the greater Session
+	// (compared as strings): both ends keep that one.
+	Session   string
 	Transport Transport
 }
 

@@ -49,12 +49,13 @@ const (
 )
 
 type event struct {
-	kind eventKind
-	c    *peerConn
-	f    frame
-	idx  int
-	err  error
-	fn   func()
+	kind   eventKind
+	c      *peerConn
+	f      frame
+	idx    int
+	err    error
+	fn     func()
+	dialed bool // evAttach: this node dialled c (its dial ends now)
 }
 
 // file runs one file's part of the swarm: it serves the chunks it holds to
@@ -165,11 +166,14 @@ func (f *file) idle(ctx context.Context) {
 }
 
 // attach hands a new connection to the loop.
-func (f *file) attach(ctx context.Context, c *peerConn) {
+func (f *file) attach(ctx context.Context, c *peerConn, dialed bool) {
 	select {
-	case f.events <- event{kind: evAttach, c: c}:
+	case f.events <- event{kind: evAttach, c: c, dialed: dialed}:
 	case <-ctx.Done():
 		c.close()
+		if dialed {
+			f.endDial(c.id)
+		}
 	}
 }
 
@@ -251,6 +255,9 @@ func (f *file) handle(ctx context.Context, ev event) bool {
 	c := ev.c
 	switch ev.kind {
 	case evAttach:
+		if ev.dialed {
+			defer f.endDial(c.id)
+		}
 		return f.attachConn(ctx, c)
 	case evGone:
 		f.drop(c, ev.err)
@@ -280,13 +287,14 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 		return false
 	}
 	if old := f.conns[c.id]; old != nil {
-		// Both ends keep the connection that the lower peer ID opened, so
-		// two peers that dial each other at once agree on one.
-		if old.initiator <= c.initiator {
+		// Both ends must keep the same one of two connections between
+		// them, whatever order each attaches them in, or each waits for
+		// a hello on the one the other closed.
+		if !c.outranks(old) {
 			c.close()
 			return false
 		}
-		f.drop(old, errors.New("replaced by a simultaneous connection"))
+		f.drop(old, errors.New("replaced by another connection to the same peer"))
 	}
 	f.conns[c.id] = c
 	c.now = f.now

@@ -36,6 +36,7 @@ func (a *assembly) join(size int) []byte {
 type peerConn struct {
 	id        string // remote peer ID
 	initiator string // peer ID of the side that opened the connection
+	session   string // Conn.Session
 	t         Transport
 	out       outbox
 
@@ -61,11 +62,25 @@ type peerConn struct {
 	done      chan struct{}
 }
 
-func newPeerConn(id, initiator string, t Transport) *peerConn {
+// outranks reports whether both ends keep c rather than old, two
+// connections between the same peers: the one the lower peer ID opened,
+// so that two peers that dial each other at once agree on one; of two one
+// peer opened, the later (greater Session), since a peer opens another
+// when it has given up on the first, which the other end may not know
+// yet.
+func (c *peerConn) outranks(old *peerConn) bool {
+	if c.initiator != old.initiator {
+		return c.initiator < old.initiator
+	}
+	return c.session > old.session
+}
+
+func newPeerConn(c Conn) *peerConn {
 	return &peerConn{
-		id:        id,
-		initiator: initiator,
-		t:         t,
+		id:        c.Peer,
+		initiator: c.Initiator,
+		session:   c.Session,
+		t:         c.Transport,
 		out:       newOutbox(),
 		asked:     make(map[int]*assembly),
 		cancelled: make(map[int]bool),

@@ -150,8 +150,16 @@ func (w *wire) connect(id, initiator string) *remote { return w.connectPipe(id, 
 
 // connectPipe is connect over a pipe that buffers limit bytes each way.
 func (w *wire) connectPipe(id, initiator string, limit int) *remote {
+	return w.attach(Conn{Peer: id, Initiator: initiator}, limit)
+}
+
+// attach attaches c over a new pipe that buffers limit bytes each way, its
+// far end the test's.
+func (w *wire) attach(c Conn, limit int) *remote {
 	a, b := Pipe(limit)
-	w.f.attach(w.ctx, newPeerConn(id, initiator, a))
+	c.Transport = a
+	id := c.Peer
+	w.f.attach(w.ctx, newPeerConn(c), false)
 	r := &remote{id: id, t: w.t, w: w, tr: b}
 	w.t.Cleanup(func() { b.Close() })
 	return r

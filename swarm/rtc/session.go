@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -77,10 +78,16 @@ func (s *session) peerConn() *webrtc.PeerConnection {
 	return s.pc
 }
 
+// sessions counts the sessions this process dialled.
+var sessions atomic.Uint64
+
+// newSessionID returns the ID of a session to dial: a count, so that a
+// later session of this peer's has the greater ID (swarm.Conn.Session),
+// then random bytes, so that no one else can guess it.
 func newSessionID() string {
-	var b [12]byte
+	var b [8]byte
 	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return fmt.Sprintf("%016x", sessions.Add(1)) + hex.EncodeToString(b[:])
 }
 
 // reserve claims a slot for a session under key k, before any peer
@@ -150,32 +157,33 @@ func (c *Connector) newPeerConnection() (*webrtc.PeerConnection, error) {
 
 // Dial implements swarm.Connector: it offers a connection to peer for file
 // d through the tracker and returns its data channel once open.
-func (c *Connector) Dial(ctx context.Context, d swarm.Hash, peer string) (swarm.Transport, error) {
+func (c *Connector) Dial(ctx context.Context, d swarm.Hash, peer string) (swarm.Conn, error) {
 	<-c.ready
+	self := c.PeerID()
 	s, ok := c.reserve(sessionKey{remote: peer, id: newSessionID()}, d)
 	if !ok {
-		return nil, fmt.Errorf("dialling %s: %w", peer, ErrTooMany)
+		return swarm.Conn{}, fmt.Errorf("dialling %s: %w", peer, ErrTooMany)
 	}
 	pc, err := c.newPeerConnection()
 	if err != nil {
 		c.endSession(s)
-		return nil, err
+		return swarm.Conn{}, err
 	}
 	s.setPC(pc)
 	if err := c.offer(ctx, s); err != nil {
 		c.endSession(s)
-		return nil, err
+		return swarm.Conn{}, err
 	}
 	select {
 	case <-s.opened:
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.t, nil
+		return swarm.Conn{Digest: d, Peer: peer, Initiator: self, Session: s.key.id, Transport: s.t}, nil
 	case <-s.ended:
-		return nil, fmt.Errorf("dialling %s: %w", peer, swarm.ErrClosed)
+		return swarm.Conn{}, fmt.Errorf("dialling %s: %w", peer, swarm.ErrClosed)
 	case <-ctx.Done():
 		c.endSession(s)
-		return nil, ctx.Err()
+		return swarm.Conn{}, ctx.Err()
 	}
 }
 
@@ -335,7 +343,7 @@ func (c *Connector) answer(ctx context.Context, s *session, offer string) error 
 			return
 		}
 		c.watch(s, dc, func(t *channelTransport) {
-			c.h.Incoming(swarm.Conn{Digest: d, Peer: from, Initiator: from, Transport: t})
+			c.h.Incoming(swarm.Conn{Digest: d, Peer: from, Initiator: from, Session: s.key.id, Transport: t})
 		})
 	})
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
