@@ -67,6 +67,7 @@ func main() {
 	js.Global().Set("tabswarm", b.export())
 	go b.notify(ctx)
 	go releaseJSValues(ctx)
+	sayGoodbye(conn)
 	go func() {
 		b.restoreAlone(ctx)
 		b.restoreCollections(ctx)
@@ -75,6 +76,17 @@ func main() {
 	if err := node.Run(ctx); err != nil {
 		log.Error("peer stopped", "err", err)
 	}
+}
+
+// sayGoodbye closes every peer connection as the page goes away (closed,
+// reloaded or navigated elsewhere), so that the tab's peers hear it at
+// once and ask others for the chunks it was sending, rather than wait
+// seconds for ICE to give up on it.
+func sayGoodbye(conn *rtc.Connector) {
+	js.Global().Call("addEventListener", "pagehide", js.FuncOf(func(js.Value, []js.Value) any {
+		conn.CloseAll()
+		return nil
+	}))
 }
 
 // dispatch fires a CustomEvent called name at the page's window, with

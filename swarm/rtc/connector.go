@@ -103,15 +103,7 @@ loop:
 			break loop
 		}
 	}
-	c.mu.Lock()
-	all := make([]*session, 0, len(c.sessions))
-	for _, s := range c.sessions {
-		all = append(all, s)
-	}
-	c.mu.Unlock()
-	for _, s := range all {
-		c.endSession(s)
-	}
+	c.CloseAll()
 	c.wg.Wait()
 	return err
 }
@@ -187,5 +179,22 @@ func (c *Connector) dispatch(ctx context.Context, m signaling.Message) {
 		if d, err := swarm.ParseDigest(m.Digest); err == nil {
 			c.h.Found(d, peerIDs(m.Peers))
 		}
+	}
+}
+
+// CloseAll ends every session now, closing its peer connection so that
+// the peer at the far end hears it at once: a tab calls it as its page
+// goes away, since otherwise its peers notice only when ICE gives up,
+// seconds later. The connector keeps running; later dials and offers make
+// new sessions.
+func (c *Connector) CloseAll() {
+	c.mu.Lock()
+	all := make([]*session, 0, len(c.sessions))
+	for _, s := range c.sessions {
+		all = append(all, s)
+	}
+	c.mu.Unlock()
+	for _, s := range all {
+		c.endSession(s)
 	}
 }
