@@ -106,12 +106,12 @@ async function pageSHA256() {
 // always sees the memory's current buffer. It also lends a receive pump
 // (see receiveBatched), take, which copies a batch of ArrayBuffers into
 // the memory at ptr, one after another, and, when sha256 (newSHA256's
-// digest) is given, sha256, which hashes len bytes at ptr and writes the
-// digest at out.
+// digest) is given, sha256, which returns the SHA-256 of len bytes at ptr
+// as a new Uint8Array.
 function lendMemory(mem, sha256) {
   const view = (ptr, len) => new Uint8Array(mem.buffer, ptr, len);
   window.tabswarmMemory = {
-    sha256: sha256 && ((ptr, len, out) => sha256(view(ptr, len), view(out, 32))),
+    sha256: sha256 && ((ptr, len) => sha256(view(ptr, len))),
     blob: (ptr, len, type) => new Blob([view(ptr, len)], { type }),
     send: (channel, ptr, len) => channel.send(view(ptr, len)),
     recv: receiveBatched,

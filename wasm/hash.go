@@ -52,8 +52,7 @@ func chunkHasher() (func(context.Context, []byte) (swarm.Hash, error), string) {
 		}, "crypto.subtle"
 	case jsmem.HasSHA256():
 		return func(_ context.Context, b []byte) (swarm.Hash, error) {
-			h, _ := jsmem.SHA256(b)
-			return h, nil
+			return jsmem.SHA256(b), nil
 		}, "hash-wasm"
 	}
 	return nil, "go"

@@ -7,7 +7,7 @@
 // The page defines window.tabswarmMemory with functions that view the
 // module's memory in place: blob(ptr, len, type), send(channel, ptr, len)
 // and take(batch, ptr, len), a receive pump, recv (see Receive), and,
-// where it could load one, a wasm SHA-256, sha256(ptr, len, out) (see
+// where it could load one, a wasm SHA-256, sha256(ptr, len) (see
 // SHA256). The view is made inside the call, after every argument is
 // converted, so a memory growth in between cannot detach it. Where the
 // page has no such helper (tests under Node), the bytes are copied first.
