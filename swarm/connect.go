@@ -41,7 +41,7 @@ func (h handler) Incoming(c Conn) {
 		c.Transport.Close()
 		return
 	}
-	f.attach(h.n.ctx, newPeerConn(c), false)
+	f.attach(h.n.ctx, newPeerConn(c))
 }
 
 // connectAll opens connections for file d to the given peers, up to the
@@ -93,5 +93,5 @@ func (n *Node) dial(f *file, peer string) {
 		}
 		return
 	}
-	f.attach(ctx, newPeerConn(c), true)
+	f.attach(ctx, newPeerConn(c))
 }

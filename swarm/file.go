@@ -49,13 +49,12 @@ const (
 )
 
 type event struct {
-	kind   eventKind
-	c      *peerConn
-	f      frame
-	idx    int
-	err    error
-	fn     func()
-	dialed bool // evAttach: this node dialled c (its dial ends now)
+	kind eventKind
+	c    *peerConn
+	f    frame
+	idx  int
+	err  error
+	fn   func()
 }
 
 // file runs one file's part of the swarm: it serves the chunks it holds to
@@ -166,12 +165,12 @@ func (f *file) idle(ctx context.Context) {
 }
 
 // attach hands a new connection to the loop.
-func (f *file) attach(ctx context.Context, c *peerConn, dialed bool) {
+func (f *file) attach(ctx context.Context, c *peerConn) {
 	select {
-	case f.events <- event{kind: evAttach, c: c, dialed: dialed}:
+	case f.events <- event{kind: evAttach, c: c}:
 	case <-ctx.Done():
 		c.close()
-		if dialed {
+		if c.ours() {
 			f.endDial(c.id)
 		}
 	}
@@ -207,8 +206,10 @@ func (f *file) startDial(peer string) bool {
 func (f *file) endDial(peer string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	delete(f.dials, peer)
-	f.dialing.Add(-1)
+	if f.dials[peer] {
+		delete(f.dials, peer)
+		f.dialing.Add(-1)
+	}
 }
 
 func (f *file) ping() {
@@ -255,8 +256,8 @@ func (f *file) handle(ctx context.Context, ev event) bool {
 	c := ev.c
 	switch ev.kind {
 	case evAttach:
-		if ev.dialed {
-			defer f.endDial(c.id)
+		if c.ours() {
+			defer f.endDial(c.id) // the dial ends once its connection is taken
 		}
 		return f.attachConn(ctx, c)
 	case evGone:

@@ -75,6 +75,10 @@ func (c *peerConn) outranks(old *peerConn) bool {
 	return c.session > old.session
 }
 
+// ours reports whether this node opened c: one the remote peer opened
+// names that peer as its initiator.
+func (c *peerConn) ours() bool { return c.initiator != c.id }
+
 func newPeerConn(c Conn) *peerConn {
 	return &peerConn{
 		id:        c.Peer,

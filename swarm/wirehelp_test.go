@@ -159,7 +159,7 @@ func (w *wire) attach(c Conn, limit int) *remote {
 	a, b := Pipe(limit)
 	c.Transport = a
 	id := c.Peer
-	w.f.attach(w.ctx, newPeerConn(c), false)
+	w.f.attach(w.ctx, newPeerConn(c))
 	r := &remote{id: id, t: w.t, w: w, tr: b}
 	w.t.Cleanup(func() { b.Close() })
 	return r
