@@ -6,7 +6,7 @@
 //
 //	share(file)      Promise<digest>: read, hash and store a File, then seed it
 //	get(text)        Promise<digest>: download by digest, share link or URL
-//	open(p2tText, name) Promise<digest>: download from a .p2t manifest;
+//	open(text, name) Promise<digest>: download from a .p2t manifest's text;
 //	                 an invalid one gets an error row called name
 //	save(digest)     Promise: hand the finished file to the browser's downloads
 //	manifest(digest) string: the .p2t manifest (JSON)
