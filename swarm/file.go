@@ -306,7 +306,9 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 	if f.totals[c.id] == nil {
 		f.totals[c.id] = &PeerStats{ID: c.id}
 	}
-	c.out.control(appendHello(nil, f.pick.have))
+	if c.ours() {
+		f.greet(c)
+	}
 	f.wg.Go(func() { f.readLoop(ctx, c) })
 	f.wg.Go(func() {
 		if err := c.writeLoop(ctx, &f.wg, f.readChunk); err != nil {
@@ -315,6 +317,16 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 	})
 	f.log.Debug("peer connected", "peer", c.id)
 	return false
+}
+
+// greet queues our hello on c. The peer that dialled speaks first and the
+// other answers its hello: Chromium can lose a message that reaches the
+// dialling end of a data channel while that end is still opening it (1
+// connection in 20 to 40 here, each then idle until the 10 s hello
+// timeout), and the dialler's hello proves its end is open.
+func (f *file) greet(c *peerConn) {
+	c.greeted = true
+	c.out.control(appendHello(nil, f.pick.have))
 }
 
 // skipAttach reports whether a new connection must be refused: its peer

@@ -47,7 +47,8 @@ type peerConn struct {
 	// loop
 	since     time.Time // attached
 	progress  time.Time // the last block or answer, or the first request after none were outstanding
-	hello     bool
+	hello     bool      // theirs came
+	greeted   bool      // ours is queued
 	have      Bitfield
 	asked     map[int]*assembly
 	cancelled map[int]bool // chunks asked and then withdrawn: their blocks are ignored

@@ -23,6 +23,9 @@ func (f *file) frame(ctx context.Context, c *peerConn, fr frame) error {
 		}
 		c.hello, c.have = true, bf
 		f.pick.addPeer(bf)
+		if !c.greeted {
+			f.greet(c)
+		}
 		return nil
 	}
 	if !c.hello {
@@ -136,7 +139,9 @@ func (f *file) checked(c *peerConn, i int, err error) bool {
 			t.Chunks++
 		}
 		for _, o := range f.conns {
-			o.out.control(appendIndex(nil, kindHave, i))
+			if o.greeted { // the others' hellos will hold i
+				o.out.control(appendIndex(nil, kindHave, i))
+			}
 		}
 		if f.complete() {
 			f.state = StateSeeding

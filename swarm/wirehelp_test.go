@@ -226,12 +226,13 @@ func (r *remote) closed() bool {
 	}
 }
 
-// open says hello with the chunks in have and returns the file's hello.
+// open says hello with the chunks in have and returns the file's hello,
+// which comes first when the file dialled and in answer when the remote
+// did.
 func (r *remote) open(have ...int) frame {
 	r.t.Helper()
-	hello := r.expect(kindHello)
 	r.send(appendHello(nil, bitsOf(r.w.m.NumChunks(), have...)))
-	return hello
+	return r.expect(kindHello)
 }
 
 // alive proves the connection is still up and every frame sent before was
