@@ -61,6 +61,8 @@ type peerConn struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+
+	piece []byte // the writer's: every block of every upload is sent from it
 }
 
 // outranks reports whether both ends keep c rather than old, two
@@ -256,7 +258,8 @@ func (c *peerConn) sendChunk(ctx context.Context, idx int, data []byte) error {
 			return nil
 		}
 		end := min(off+BlockSize, len(data))
-		if err := c.send(ctx, appendPiece(make([]byte, 0, 9+end-off), idx, off, data[off:end])); err != nil {
+		c.piece = appendPiece(c.piece[:0], idx, off, data[off:end])
+		if err := c.send(ctx, c.piece); err != nil {
 			return err
 		}
 		c.bytesOut.Add(int64(end - off))

@@ -1,6 +1,7 @@
 package swarm
 
 import (
+	"bytes"
 	"context"
 	"sync"
 )
@@ -56,8 +57,10 @@ func (p *pipeEnd) closed() bool {
 	}
 }
 
-// Send implements Transport.
+// Send implements Transport. It queues a copy of b, as a data channel
+// does.
 func (p *pipeEnd) Send(ctx context.Context, b []byte) error {
+	b = bytes.Clone(b)
 	q := p.out
 	for {
 		if p.closed() {

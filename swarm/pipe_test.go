@@ -39,3 +39,19 @@ func TestPipeBlocksAFullDirection(t *testing.T) {
 		t.Fatalf("send: %v, want ErrClosed", err)
 	}
 }
+
+// TestPipeSendKeepsNothing: a Pipe queues a copy of what is sent, as a
+// data channel does, so the sender may reuse its buffer at once (the
+// engine sends every block of an upload from one buffer).
+func TestPipeSendKeepsNothing(t *testing.T) {
+	a, b := Pipe(0)
+	ctx := context.Background()
+	buf := []byte("first")
+	if err := a.Send(ctx, buf); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "later")
+	if m, err := b.Recv(ctx); err != nil || string(m) != "first" {
+		t.Fatalf("recv: %q, %v; want what was sent, not what the buffer holds now", m, err)
+	}
+}

@@ -33,8 +33,9 @@ func (t *channelTransport) receive() {
 	}()
 }
 
-// send hands b to the browser, which copies it: from the wasm memory in
-// place when the page allows it.
+// send hands b to the browser, which copies it before send returns
+// (RTCDataChannel.send), so the engine may reuse b at once: from the wasm
+// memory in place when the page allows it.
 func (t *channelTransport) send(b []byte) error {
 	return jsmem.Send(t.dc.JSValue(), b)
 }

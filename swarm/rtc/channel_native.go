@@ -26,7 +26,10 @@ func (t *channelTransport) receive() {
 	})
 }
 
-// send hands b to pion, which keeps it until the peer acknowledges it.
+// send hands b to pion, which copies it (sctp's packetize) and keeps the
+// copy until the peer acknowledges it, so the engine may reuse b at once
+// (swarm.Transport); if pion kept b itself, the engine's reused buffer
+// would corrupt queued blocks and swarm's TestNodeDownload would fail.
 func (t *channelTransport) send(b []byte) error {
 	if err := t.dc.Send(b); err != nil {
 		return fmt.Errorf("data channel send: %w", err)
