@@ -143,11 +143,14 @@ func (f *file) checked(c *peerConn, i int, err error) bool {
 				o.out.control(appendIndex(nil, kindHave, i))
 			}
 		}
-		if f.complete() {
+		switch {
+		case f.complete():
 			f.state = StateSeeding
 			f.log.Info("download complete")
 			f.finish(nil)
 			f.publish()
+		case f.pick.held() == 1:
+			f.publish() // the first progress shows at once, not at the next tick
 		}
 		f.ping()
 	case errors.Is(err, ErrBadChunk):

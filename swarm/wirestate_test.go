@@ -391,3 +391,19 @@ func TestWirePrefersPeersThatDelivered(t *testing.T) {
 		w.check()
 	}
 }
+
+// TestFirstChunkShowsAtOnce: the first chunk stored shows in the file's
+// stats at once, not at the loop's next tick (up to 250 ms later), so a
+// page shows a download starting as soon as it has.
+func TestFirstChunkShowsAtOnce(t *testing.T) {
+	data, m := testData(3, 1)
+	w := newWire(t, data, m, nil)
+	src := w.connect("s", "s")
+	src.open(0, 1, 2)
+	i := src.expect(kindRequest).Index
+	src.serve(i)
+	src.expect(kindHave) // stored
+	if have := w.f.stats.Load().Have; have != 1 {
+		t.Errorf("stats show %d chunks before the next tick, want 1", have)
+	}
+}
