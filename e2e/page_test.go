@@ -128,6 +128,42 @@ func TestPageSharing(t *testing.T) {
 		const w = document.querySelector('%s[data-digest="%s"] [data-testid=sources]');
 		return !!w && w.textContent.includes('From Alice Tester 100%%');
 	})()`, selFile, img.Digest))
+	// Its chunk map is painted over the row's width in Alice's colour, not
+	// left blank or in the grey of chunks held before.
+	painted := stepJS[float64](t, bob, "the image's chunk map", fmt.Sprintf(`(() => {
+		const c = document.querySelector('%s[data-digest="%s"] canvas.map');
+		const d = c.getContext('2d').getImageData(0, c.height >> 1, c.width, 1).data;
+		let n = 0;
+		for (let x = 0; x < c.width; x++) {
+			const [r, g, b, a] = d.slice(4 * x, 4 * x + 4);
+			if (a > 0 && !(r === 0x8a && g === 0x9b && b === 0xb0)) n++;
+		}
+		return n / c.width;
+	})()`, selFile, img.Digest))
+	if painted < 0.95 {
+		t.Errorf("bob: the image's chunk map is painted in a peer's colour over %.0f%% of its width, want all of it", 100*painted)
+	}
+	// The map is redrawn as chunks come (it skips a redraw only when
+	// nothing changed): a quarter of a four-chunk file, then all of it.
+	steps := stepJS[[]int](t, bob, "redraw a chunk map", `(() => {
+		const c = document.createElement('canvas');
+		c.width = 600, c.height = 14;
+		const painted = () => {
+			const d = c.getContext('2d').getImageData(0, 7, c.width, 1).data;
+			let n = 0;
+			for (let x = 0; x < c.width; x++) if (d[4 * x + 3] > 0) n++;
+			return n;
+		};
+		const out = [];
+		for (const f of [{have: 1, map: [2, 0, 0, 0]}, {have: 4, map: [2, 2, 2, 2]}, {have: 4, map: [2, 2, 2, 2]}]) {
+			drawMap(c, {...f, sources: ['a1b2c3d4']});
+			out.push(painted());
+		}
+		return out;
+	})()`)
+	if len(steps) != 3 || steps[0] < 140 || steps[0] > 150 || steps[1] < 590 || steps[2] != steps[1] {
+		t.Errorf("bob: a chunk map painted %v columns of 600 at one, four and again four chunks of four; want about 150, 600, 600", steps)
+	}
 
 	// Bob's page on a 360 px phone, with a QR code open.
 	ctx, cancel = context.WithTimeout(bob.ctx, stepTimeout)

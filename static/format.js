@@ -13,6 +13,17 @@ function el(tag, cls, text) {
   return e;
 }
 
+// setText and setHidden change node's text or hidden flag only where it
+// differs: a row is redrawn four times a second during a transfer, and
+// every write makes the browser restyle it.
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function setHidden(node, hide) {
+  if (node.hidden !== hide) node.hidden = hide;
+}
+
 // plain removes the bidirectional controls (U+202E and its kin) from a
 // name a peer or a file gave, so that "evil\u202egpj.exe" cannot show as
 // "evilexe.jpg".

@@ -82,7 +82,7 @@ function toggleQR(li) {
 
 // render draws one snapshot: s.files as rows, in name order.
 function render(s) {
-  $("#peer").textContent = s.peer_id ? "Connected to the tracker as " + (selfName || s.peer_id.slice(0, 8)) : "Connecting to the tracker…";
+  setText($("#peer"), s.peer_id ? "Connected to the tracker as " + (selfName || s.peer_id.slice(0, 8)) : "Connecting to the tracker…");
   const seen = new Set();
   s.files.sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key));
   const homes = renderCollections(s.collections || [], s.files);
@@ -106,24 +106,26 @@ function render(s) {
       rows.delete(key);
     }
   }
-  $("#empty").hidden = rows.size + collectionRows.size > 0;
-  $("#remove-all").hidden = rows.size + collectionRows.size === 0;
+  setHidden($("#empty"), rows.size + collectionRows.size > 0);
+  setHidden($("#remove-all"), rows.size + collectionRows.size === 0);
   showTitle(s.files);
 }
 
 function renderRow(li, f) {
   const was = lastState.get(f.digest);
   if (f.digest) lastState.set(f.digest, f.state);
-  li.dataset.digest = f.digest || "";
-  li.dataset.name = f.name;
-  li.dataset.state = f.state;
-  $(".name", li).textContent = f.name;
-  $(".size", li).textContent = f.state === "error" && !f.size ? "" : bytes(f.size);
-  $(".state", li).textContent = f.state;
+  setData(li, "digest", f.digest || "");
+  setData(li, "name", f.name);
+  setData(li, "state", f.state);
+  setText($(".name", li), f.name);
+  setText($(".size", li), f.state === "error" && !f.size ? "" : bytes(f.size));
+  setText($(".state", li), f.state);
   // While preparing, received counts the bytes read and hashed so far.
   const done = f.state === "preparing" ? f.received / (f.size || 1) : f.chunks ? f.have / f.chunks : f.state === "seeding" ? 1 : 0;
-  $("progress", li).value = done;
-  $("progress", li).setAttribute("aria-label", "Progress of " + f.name);
+  const bar = $("progress", li);
+  if (bar.value !== done) bar.value = done;
+  const label = "Progress of " + f.name;
+  if (bar.getAttribute("aria-label") !== label) bar.setAttribute("aria-label", label);
   const peers = (f.peers || []).filter((p) => p.connected);
   const parts = [];
   if (f.chunks || f.state === "seeding") parts.push(`${f.have}/${f.chunks} chunks`);
@@ -135,17 +137,20 @@ function renderRow(li, f) {
     parts.push("ETA " + duration(left / f.down_rate));
   }
   if (f.sent) parts.push("sent " + bytes(f.sent));
-  $(".meta", li).textContent = parts.join(" · ");
-  $(".who", li).textContent = who(f);
-  $(".who", li).hidden = !$(".who", li).textContent;
-  $(".digest", li).hidden = !f.digest;
-  $(".digest code", li).textContent = f.digest || "";
-  $(".error", li).textContent = f.error || "";
-  $(".error", li).hidden = !f.error;
+  setText($(".meta", li), parts.join(" · "));
+  const from = who(f);
+  setText($(".who", li), from);
+  setHidden($(".who", li), !from);
+  setHidden($(".digest", li), !f.digest);
+  setText($(".digest code", li), f.digest || "");
+  setText($(".error", li), f.error || "");
+  setHidden($(".error", li), !f.error);
   const complete = f.state === "seeding";
-  $(".save", li).hidden = !complete;
-  $(".copy", li).hidden = $(".show-qr", li).hidden = !f.digest || f.state === "error";
-  $(".p2t", li).hidden = !f.chunks && !complete;
+  setHidden($(".save", li), !complete);
+  const noLink = !f.digest || f.state === "error";
+  setHidden($(".copy", li), noLink);
+  setHidden($(".show-qr", li), noLink);
+  setHidden($(".p2t", li), !f.chunks && !complete);
   drawMap($(".map", li), f);
   if (complete) showPreview(li, f);
   if (complete && (was === "downloading" || was === "stalled" || awaited.has(f.digest))) {
@@ -176,7 +181,8 @@ function showTitle(files) {
     size += f.size;
     have += (f.size * f.have) / f.chunks;
   }
-  document.title = size ? `(${Math.floor((100 * have) / size)}%) tabswarm` : "tabswarm";
+  const title = size ? `(${Math.floor((100 * have) / size)}%) tabswarm` : "tabswarm";
+  if (document.title !== title) document.title = title;
 }
 
 // previewKind says how a file can be shown in its row, from its media type
@@ -234,23 +240,38 @@ function dropPreview(li) {
   if (li.previewURL) URL.revokeObjectURL(li.previewURL);
 }
 
+// setData changes a data attribute only where it differs (see setText).
+function setData(node, key, value) {
+  if (node.dataset[key] !== value) node.dataset[key] = value;
+}
+
 // drawMap paints one cell per chunk (or per group of chunks), coloured by
-// the peer each came from; grey for chunks this tab had already.
+// the peer each came from; grey for chunks this tab had already. It draws
+// only when the map changed since the last time, and paints a run of
+// cells of one colour as one rectangle where cells have no gaps.
 function drawMap(canvas, f) {
   const map = f.map || [];
-  canvas.hidden = map.length === 0;
+  setHidden(canvas, map.length === 0);
   if (!map.length) return;
+  const sig = `${f.have} ${map.length} ${(f.sources || []).join()}`;
+  if (canvas.dataset.sig === sig) return;
+  canvas.dataset.sig = sig;
   const ctx = canvas.getContext("2d");
   const w = canvas.width, h = canvas.height;
   const cells = Math.min(map.length, w);
+  const gaps = cells < w / 3;
+  const fills = ["", "#8a9bb0", ...(f.sources || []).map(colour)];
   ctx.clearRect(0, 0, w, h);
-  for (let c = 0; c < cells; c++) {
-    const i = Math.floor((c * map.length) / cells);
-    const v = map[i];
-    if (!v) continue;
-    ctx.fillStyle = v === 1 ? "#8a9bb0" : colour(f.sources[v - 2]);
-    const x0 = Math.floor((c * w) / cells), x1 = Math.floor(((c + 1) * w) / cells);
-    ctx.fillRect(x0, 0, Math.max(1, x1 - x0 - (cells < w / 3 ? 1 : 0)), h);
+  for (let c = 0; c < cells; ) {
+    const v = map[Math.floor((c * map.length) / cells)];
+    let end = c + 1;
+    while (!gaps && end < cells && map[Math.floor((end * map.length) / cells)] === v) end++;
+    if (v) {
+      ctx.fillStyle = fills[v];
+      const x0 = Math.floor((c * w) / cells), x1 = Math.floor((end * w) / cells);
+      ctx.fillRect(x0, 0, Math.max(1, x1 - x0 - (gaps ? 1 : 0)), h);
+    }
+    c = end;
   }
 }
 
