@@ -18,8 +18,9 @@ import (
 // BenchmarkBrowser prints issues 6's and 13's browser figures, in an order
 // where each ratio's denominator is measured first: the raw data channel
 // ceiling, the floor (a verified, stored transfer in plain JS), tab to
-// tab (a fresh tab's first get, then the same tab's second), one seeder
-// with three leechers, sharing 1 GiB, and load time. The ceiling, the
+// tab (a fresh tab's first get, then the same tab's second), the floor
+// and tab to tab again in alternating pairs, one seeder with three
+// leechers, sharing 1 GiB, and load time. The ceiling, the
 // floor and tab to tab also print Chromium's CPU-seconds per 64 MiB per
 // process kind and the receiving renderer's peak RSS.
 // Run it once, after make build:
@@ -34,6 +35,7 @@ func BenchmarkBrowser(b *testing.B) {
 	b.Run("tab-to-tab", func(b *testing.B) {
 		benchTabToTab(b, "tab-to-tab 256MiB", 256<<20, "ceiling 256MiB", "floor 256MiB")
 	})
+	b.Run("paired", func(b *testing.B) { benchPaired(b, 256<<20) })
 	b.Run("three-leechers", func(b *testing.B) { benchThreeLeechers(b, 64<<20) })
 	b.Run("share", func(b *testing.B) { benchShare(b, 1<<30) })
 	b.Run("load", benchLoad)
@@ -91,7 +93,7 @@ func soloGets(b *testing.B, e *env, f testFile, name, prefix string, w *getWatch
 	fig := figure.New(name, "MB/s")
 	for i := range figure.Runs() {
 		l := e.newPerson(b, fmt.Sprintf("%s%d", prefix, i), "/")
-		stop := func() {}
+		stop := func() map[string]float64 { return nil }
 		if w != nil {
 			stop = w.tf.watch(b, w.seeder, l)
 		}

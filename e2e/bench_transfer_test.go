@@ -32,8 +32,9 @@ func newTransferFigures(name string, size int64) *transferFigures {
 }
 
 // watch starts measuring one transfer from tx's tab to rx's; the returned
-// stop, called once the transfer is complete, records it.
-func (t *transferFigures) watch(tb testing.TB, tx, rx *person) (stop func()) {
+// stop, called once the transfer is complete, records it and returns its
+// CPU-seconds per 64 MiB by process kind.
+func (t *transferFigures) watch(tb testing.TB, tx, rx *person) (stop func() map[string]float64) {
 	tb.Helper()
 	txPID, err := tx.rendererPID()
 	if err != nil {
@@ -49,15 +50,17 @@ func (t *transferFigures) watch(tb testing.TB, tx, rx *person) (stop func()) {
 	root := tx.env.browserPID()
 	before := chromiumCPU(root)
 	stopRSS := peakRSS(rxPID)
-	return func() {
+	return func() map[string]float64 {
 		rss := stopRSS()
 		tb.Logf("%s to %s (renderers %d and %d): %s", tx.name, rx.name, txPID, rxPID, cpuSince(root, before))
 		per := float64(64<<20) / float64(t.size)
 		cpu := cpuByKind(root, before, txPID, rxPID)
 		for _, k := range procKinds {
-			t.cpu[k].Add(cpu[k] * per)
+			cpu[k] *= per
+			t.cpu[k].Add(cpu[k])
 		}
 		t.rss.Add(rss / 1e6)
+		return cpu
 	}
 }
 
