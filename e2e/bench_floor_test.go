@@ -29,27 +29,34 @@ func benchFloor(b *testing.B, name string, size int64, ceiling string) {
 	first := figure.New(name+" first chunk stored, from its first block", "ms")
 	tf := newTransferFigures(name, size)
 	for i := range figure.Runs() {
-		sender := e.newBlankPerson(b, fmt.Sprintf("floor-tx%d", i))
-		receiver := e.newBlankPerson(b, fmt.Sprintf("floor-rx%d", i))
-		if err := connectPages(sender.ctx, receiver.ctx, page); err != nil {
-			b.Fatalf("floor run %d: %v\n%s%s", i, err, sender.dump(), receiver.dump())
-		}
-		floorStore(b, sender, f)
-		stop := tf.watch(b, sender, receiver)
-		r, err := floorRun(sender, receiver, f)
-		if err != nil {
-			b.Fatalf("floor run %d: %v\n%s%s", i, err, sender.dump(), receiver.dump())
-		}
-		stop()
+		r, _ := floorOnce(b, e, page, f, i, tf)
 		rate.Add(float64(size) / 1e6 / (r.MS / 1e3))
 		first.Add(r.FirstMS)
-		sender.close()
-		receiver.close()
 	}
 	rate.Print()
 	first.Print()
 	tf.print()
 	figure.PrintRatio(name+" / ceiling", rate.Median(), ceiling, "")
+}
+
+// floorOnce moves f once between two fresh browser contexts with the floor
+// page at base, as run i, records the transfer in tf and returns its
+// result and CPU-seconds per 64 MiB by process kind.
+func floorOnce(b *testing.B, e *env, base string, f testFile, i int, tf *transferFigures) (floorResult, map[string]float64) {
+	tx := e.newBlankPerson(b, fmt.Sprintf("floor-tx%d", i))
+	rx := e.newBlankPerson(b, fmt.Sprintf("floor-rx%d", i))
+	defer tx.close()
+	defer rx.close()
+	if err := connectPages(tx.ctx, rx.ctx, base); err != nil {
+		b.Fatalf("floor run %d: %v\n%s%s", i, err, tx.dump(), rx.dump())
+	}
+	floorStore(b, tx, f)
+	stop := tf.watch(b, tx, rx)
+	r, err := floorRun(tx, rx, f)
+	if err != nil {
+		b.Fatalf("floor run %d: %v\n%s%s", i, err, tx.dump(), rx.dump())
+	}
+	return r, stop()
 }
 
 // floorStore picks f in tx's floor page and stores it whole in IndexedDB,

@@ -32,24 +32,11 @@ func benchPaired(b *testing.B, size int64) {
 	cpu := figure.New("paired tab-to-tab / floor, receiving renderer CPU per byte", "×")
 	chunk := swarm.ChunkSize(size)
 	for i := range figure.Runs() {
-		tx := e.newBlankPerson(b, fmt.Sprintf("floor-tx%d", i))
-		rx := e.newBlankPerson(b, fmt.Sprintf("floor-rx%d", i))
-		if err := connectPages(tx.ctx, rx.ctx, page); err != nil {
-			b.Fatalf("floor run %d: %v\n%s%s", i, err, tx.dump(), rx.dump())
-		}
-		floorStore(b, tx, f)
-		stop := floorTF.watch(b, tx, rx)
-		r, err := floorRun(tx, rx, f)
-		if err != nil {
-			b.Fatalf("floor run %d: %v\n%s%s", i, err, tx.dump(), rx.dump())
-		}
-		floorCPU := stop()
+		r, floorCPU := floorOnce(b, e, page, f, i, floorTF)
 		floorRate := float64(size) / 1e6 / (r.MS / 1e3)
-		tx.close()
-		rx.close()
 
 		l := e.newPerson(b, fmt.Sprintf("leecher%d", i), "/")
-		stop = tabTF.watch(b, seeder, l)
+		stop := tabTF.watch(b, seeder, l)
 		start := l.pressGet(b, f.digest)
 		l.waitFile(b, "the first chunk", f.digest, 5*time.Millisecond, sizeTimeout(size, 1e6),
 			func(s swarm.FileStats) bool { return s.Have > 0 })
