@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"tabswarm/internal/figure"
-	"tabswarm/swarm"
 )
 
 // The benchmarks in bench_*_test.go measure figures for issue 6. Each
@@ -99,9 +98,8 @@ func soloGets(b *testing.B, e *env, f testFile, name, prefix string, w *getWatch
 		}
 		start := l.pressGet(b, f.digest)
 		if w != nil {
-			l.waitFile(b, "the first chunk", f.digest, 5*time.Millisecond, sizeTimeout(f.size, 1e6),
-				func(s swarm.FileStats) bool { return s.Have > 0 })
-			w.first.Add(float64(time.Since(start)) / float64(time.Millisecond))
+			first := l.waitFirstChunk(b, f.digest, start, sizeTimeout(f.size, 1e6))
+			w.first.Add(float64(first) / float64(time.Millisecond))
 		}
 		if !l.waitComplete(b, f.digest, f.size) {
 			b.FailNow()

@@ -38,9 +38,7 @@ func benchPaired(b *testing.B, size int64) {
 		l := e.newPerson(b, fmt.Sprintf("leecher%d", i), "/")
 		stop := tabTF.watch(b, seeder, l)
 		start := l.pressGet(b, f.digest)
-		l.waitFile(b, "the first chunk", f.digest, 5*time.Millisecond, sizeTimeout(size, 1e6),
-			func(s swarm.FileStats) bool { return s.Have > 0 })
-		first := time.Since(start)
+		first := l.waitFirstChunk(b, f.digest, start, sizeTimeout(size, 1e6))
 		if !l.waitComplete(b, f.digest, size) {
 			b.FailNow()
 		}

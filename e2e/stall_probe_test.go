@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"tabswarm/swarm"
 )
 
 // TestProbeStall is a tool, not a check: it runs TABSWARM_STALL_RUNS gets
@@ -35,9 +33,7 @@ func TestProbeStall(t *testing.T) {
 	for i := range runs {
 		l := e.newPerson(t, fmt.Sprintf("leecher%d", i), "/")
 		start := l.pressGet(t, f.digest)
-		l.waitFile(t, "the first chunk", f.digest, 5*time.Millisecond, time.Minute,
-			func(s swarm.FileStats) bool { return s.Have > 0 })
-		first := time.Since(start)
+		first := l.waitFirstChunk(t, f.digest, start, time.Minute)
 		firsts = append(firsts, first)
 		if !l.waitComplete(t, f.digest, f.size) {
 			t.FailNow()

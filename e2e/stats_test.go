@@ -56,6 +56,14 @@ func (p *person) mustStats(tb testing.TB) tabStats {
 	return s
 }
 
+// waitFirstChunk waits, polling every 5 ms, until p holds a chunk of
+// digest, and returns the time since start (when Get was pressed).
+func (p *person) waitFirstChunk(tb testing.TB, digest string, start time.Time, timeout time.Duration) time.Duration {
+	tb.Helper()
+	p.waitFile(tb, "the first chunk", digest, 5*time.Millisecond, timeout, haveAtLeast(1))
+	return time.Since(start)
+}
+
 // waitFile polls p's stats every interval until the file with digest d
 // satisfies cond, and returns its stats. It fails with a dump of the stats
 // and the page when timeout passes or the file reaches state error.

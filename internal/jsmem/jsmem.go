@@ -28,6 +28,11 @@ var (
 	helper = js.Global().Get("tabswarmMemory")
 )
 
+// addr is b's address in the module's memory, for the helper to view.
+// b must be on the heap, as every buffer passed here is: a goroutine
+// stack can move while a call is set up, and an address on it with it
+// (a digest buffer the compiler kept on the stack once made chunks fail
+// verification at random).
 func addr(b []byte) int { return int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
 
 // Copy returns a new Uint8Array holding a copy of b.

@@ -20,10 +20,11 @@ const routeUser = "tabswarm"
 const routeTLSTimeout = 5 * time.Second
 
 // startServer starts the embedded NATS server of node: routes on
-// o.ClusterListen with the token, and TLS when o.TLS says so. The tracker connects in process; the
-// server still needs a client port for its routes to start (nats-server
-// starts routing once its client listener is up), so it gets a random one
-// on loopback, closed to clients without the token too.
+// o.ClusterListen with the token, and TLS when o.TLS says so. The tracker
+// connects in process; the server still needs a client port for its
+// routes to start (nats-server starts routing once its client listener is
+// up), so it gets a random one on loopback, closed to clients without the
+// token too.
 func startServer(o Options, node string) (*server.Server, error) {
 	if o.Token == "" {
 		return nil, fmt.Errorf("%w: an embedded cluster needs a cluster token: routes are accepted only with it", ErrConfig)
