@@ -449,12 +449,14 @@ func (f *file) tick(now time.Time) {
 	}
 	f.expire(now)
 	if f.state != StateError && !f.complete() {
-		inflight := false
+		// A peer that has not said hello yet is still on its way, as a
+		// dial is: it may hold what the file lacks.
+		pending := false
 		for _, c := range f.conns {
-			inflight = inflight || len(c.asked) > 0
+			pending = pending || len(c.asked) > 0 || !c.hello
 		}
 		old := f.state
-		if inflight || f.pick.verifying() > 0 || f.pick.missingAvailable() || f.dialing.Load() > 0 {
+		if pending || f.pick.verifying() > 0 || f.pick.missingAvailable() || f.dialing.Load() > 0 {
 			f.state = StateDownloading
 		} else {
 			f.state = StateStalled

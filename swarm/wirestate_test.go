@@ -209,22 +209,34 @@ func TestWirePeerThatStopsReading(t *testing.T) {
 	for range 4 {
 		stuck.send(appendIndex(nil, kindRequest, 0))
 	}
-	// Wait until the file's writer is blocked in a send.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		var sending bool
-		w.call(func() { sending = w.f.conns["s"].sending.Load() != 0 })
-		if sending {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the writer never blocked")
+	// waitSending waits until the file's writer to id is (or is not) in a
+	// send.
+	waitSending := func(id string, want bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			var sending bool
+			w.call(func() { sending = w.f.conns[id].sending.Load() != 0 })
+			if sending == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the writer to %s: in a send %v, want %v", id, sending, want)
+			}
 		}
 	}
+	waitSending("s", true) // blocked
 	other := w.connect("o", "o")
 	other.open()
 	if !other.alive(0) {
 		t.Fatal("another peer was not served while one stopped reading")
 	}
+	// Take the rest of chunk 0 and let the writer finish its last send:
+	// the clock jumps next, and a send under way across the jump would
+	// look stuck.
+	for got := BlockSize; got < MinChunkSize; got += BlockSize {
+		other.expect(kindPiece)
+	}
+	waitSending("o", false)
 	w.advance(requestTimeout + time.Second)
 	if got := w.outcome("s", stuck); got != dropped {
 		t.Errorf("peer that stopped reading: %s, want %s", got, dropped)
@@ -405,5 +417,25 @@ func TestFirstChunkShowsAtOnce(t *testing.T) {
 	src.expect(kindHave) // stored
 	if have := w.f.stats.Load().Have; have != 1 {
 		t.Errorf("stats show %d chunks before the next tick, want 1", have)
+	}
+}
+
+// TestNotStalledBeforeHello: a file whose only peer has connected but not
+// yet said hello is downloading, not stalled (a page would show a stalled
+// row for that moment); once the peer's hello shows it holds nothing the
+// file lacks, the file is stalled.
+func TestNotStalledBeforeHello(t *testing.T) {
+	data, m := testData(3, 1)
+	w := newWire(t, data, m, nil, 0)
+	w.advance(tickInterval) // the loop runs: a first tick may find no time passed
+	r := w.connect("p", "p")
+	w.advance(tickInterval)
+	if got := w.f.stats.Load().State; got != StateDownloading {
+		t.Errorf("with a peer yet to say hello: %s, want %s", got, StateDownloading)
+	}
+	r.open(0)
+	w.advance(tickInterval)
+	if got := w.f.stats.Load().State; got != StateStalled {
+		t.Errorf("with a peer holding nothing new: %s, want %s", got, StateStalled)
 	}
 }
