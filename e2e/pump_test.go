@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"reflect"
 	"testing"
 	"time"
@@ -60,5 +62,103 @@ func TestReceivePump(t *testing.T) {
 	}
 	if _, err := evalJS[bool](ctx, `pumpStop(), true`); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReceivePumpAssembles drives the page's chunk assembly (newAssembly
+// in static/pump.js, behind receiveBatched) with made-up piece frames: an
+// expected chunk's blocks are taken, not delivered, and its report
+// carries the SHA-256 and a Blob of exactly its bytes; a frame for a
+// chunk not expected, or withdrawn (forget), is delivered as it came; a
+// stale block past offset 0 is dropped; a block out of order refuses its
+// chunk with a report that goes at once; and take writes a batch's
+// lengths (-1 for a report) and bytes as the peer reads them.
+func TestReceivePumpAssembles(t *testing.T) {
+	e := newEnv(t)
+	p := e.newPerson(t, "alice", "/")
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	type report struct {
+		I    int    `json:"i"`
+		Sum  string `json:"sum"`
+		Blob string `json:"blob"`
+		Size int    `json:"size"`
+		Err  string `json:"err"`
+	}
+	type run struct {
+		Calls   [][]any  `json:"calls"` // each call: the batch's entries (a length or a report), then bytes and taken
+		Reports []report `json:"reports"`
+		Take    []int    `json:"take"`
+	}
+	got, err := awaitJS[run](ctx, `(async () => {
+		const sha256 = await newSHA256(window.hashwasm);
+		const hex = (u) => Array.from(u, (b) => b.toString(16).padStart(2, "0")).join("");
+		const asm = newAssembly(sha256, 32768);
+		const ch = {}, calls = [], reports = [];
+		const stop = receiveBatched(ch, (batch, n, taken) => {
+			calls.push(batch.map((b) => b instanceof ArrayBuffer ? b.byteLength : (reports.push(b), "report " + b.i)).concat([n, taken]));
+		}, asm);
+		const chunk = new Uint8Array(70000).map((_, k) => (k * 7) & 255);
+		const piece = (i, off, len) => {
+			const b = new Uint8Array(9 + len), v = new DataView(b.buffer);
+			b[0] = 5;
+			v.setUint32(1, i);
+			v.setUint32(5, off);
+			b.set(chunk.subarray(off, off + len), 9);
+			return b.buffer;
+		};
+		const msg = (buf) => ch.onmessage({ data: buf });
+		asm.expect(3, 70000, true);
+		msg(piece(3, 32768, 32768));          // stale: dropped
+		msg(piece(3, 0, 32768));
+		msg(piece(3, 32768, 32768));
+		msg(piece(4, 0, 32768));              // not expected: the peer's
+		msg(piece(3, 65536, 70000 - 65536));  // completes chunk 3
+		msg(new Uint8Array([2, 0, 0, 0, 9]).buffer); // a have: goes at once, with the batch
+		asm.expect(5, 70000, false);
+		asm.forget(5);
+		asm.expect(6, 70000, false);
+		msg(piece(5, 0, 32768));              // withdrawn: the peer's
+		msg(piece(6, 32768, 32768));          // out of order: refused at once
+		stop();
+		const out = [];
+		for (const r of reports) {
+			out.push(r.err ? { i: r.i, err: r.err } : {
+				i: r.i, sum: hex(r.sum),
+				blob: hex(new Uint8Array(await r.blob.arrayBuffer())) === hex(chunk) ? "same" : "differs", size: r.blob.size,
+			});
+		}
+		const batch = [new Uint8Array([1, 2, 3]).buffer, reports[0], new Uint8Array([4]).buffer];
+		const mem = new Uint8Array(3 * 4 + 4);
+		take(batch, mem);
+		const dv = new DataView(mem.buffer);
+		return { calls, reports: out, take: [dv.getInt32(0, true), dv.getInt32(4, true), dv.getInt32(8, true), ...mem.subarray(12)] };
+	})()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCalls := [][]any{
+		{float64(32777), "report 3", float64(5), float64(32777 + 5), float64(70000)},
+		{float64(32777), "report 6", float64(32777), float64(0)},
+	}
+	if !reflect.DeepEqual(got.Calls, wantCalls) {
+		t.Errorf("deliveries %v, want %v", got.Calls, wantCalls)
+	}
+	if len(got.Reports) != 2 {
+		t.Fatalf("reports %+v, want chunk 3's and chunk 6's", got.Reports)
+	}
+	chunk := make([]byte, 70000)
+	for k := range chunk {
+		chunk[k] = byte(k * 7)
+	}
+	want := sha256.Sum256(chunk)
+	if r := got.Reports[0]; r.I != 3 || r.Err != "" || r.Sum != hex.EncodeToString(want[:]) || r.Blob != "same" || r.Size != 70000 {
+		t.Errorf("chunk 3's report %+v: want its SHA-256 and a Blob of its 70000 bytes", r)
+	}
+	if r := got.Reports[1]; r.I != 6 || r.Err != "block at 32768 of chunk 6, want 0" {
+		t.Errorf("chunk 6's report %+v: want it refused for a block out of order", r)
+	}
+	if want := []int{3, -1, 1, 1, 2, 3, 4}; !reflect.DeepEqual(got.Take, want) {
+		t.Errorf("take wrote %v, want lengths 3, -1, 1 then the bytes 1 2 3 4", got.Take)
 	}
 }

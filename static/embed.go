@@ -9,5 +9,5 @@ import "embed"
 
 // FS is the web app. dist/ is empty until `make build` has run.
 //
-//go:embed index.html format.js rows.js collections.js app.js hasher.js sha256.js hash-wasm style.css all:dist
+//go:embed index.html format.js rows.js collections.js app.js hasher.js sha256.js pump.js hash-wasm style.css all:dist
 var FS embed.FS

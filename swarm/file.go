@@ -41,17 +41,19 @@ const (
 type eventKind int
 
 const (
-	evAttach  eventKind = iota // a new connection
-	evFrame                    // a frame from a connection
-	evGone                     // a connection ended
-	evChecked                  // a received chunk was verified and stored, or not
-	evCall                     // run fn on the loop (tests read the loop's state so)
+	evAttach    eventKind = iota // a new connection
+	evFrame                      // a frame from a connection
+	evAssembled                  // an Assembler's chunk, or its news of blocks taken
+	evGone                       // a connection ended
+	evChecked                    // a received chunk was verified and stored, or not
+	evCall                       // run fn on the loop (tests read the loop's state so)
 )
 
 type event struct {
 	kind eventKind
 	c    *peerConn
 	f    frame
+	got  Received // evAssembled
 	idx  int
 	err  error
 	fn   func()
@@ -273,13 +275,19 @@ func (f *file) handle(ctx context.Context, ev event) bool {
 		return false // a frame from a connection already dropped
 	}
 	asked := len(c.asked)
-	if err := f.frame(ctx, c, ev.f); err != nil {
+	var err error
+	if ev.kind == evAssembled {
+		err = f.assembled(ctx, c, ev.got)
+	} else {
+		err = f.frame(ctx, c, ev.f)
+	}
+	if err != nil {
 		f.drop(c, err)
 		return true
 	}
 	// Most pieces are one block of a chunk still arriving: only the one
 	// that completes a chunk frees a pipeline slot.
-	return ev.f.Kind != kindPiece || len(c.asked) < asked
+	return (ev.kind == evFrame && ev.f.Kind != kindPiece) || len(c.asked) < asked
 }
 
 func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
@@ -308,6 +316,11 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 	}
 	if c.ours() {
 		f.greet(c)
+	}
+	if a, ok := c.t.(Assembler); ok {
+		if _, ok := f.store.(BodyWriter); ok {
+			c.asm = a
+		}
 	}
 	f.wg.Go(func() { f.readLoop(ctx, c) })
 	f.wg.Go(func() {
@@ -339,18 +352,13 @@ func (f *file) skipAttach(c *peerConn) bool {
 
 func (f *file) readLoop(ctx context.Context, c *peerConn) {
 	for {
-		b, err := c.t.Recv(ctx)
+		ev, err := c.next(ctx)
 		if err == nil {
-			var fr frame
-			fr, err = decodeFrame(b)
-			if err == nil {
-				c.bytesIn.Add(int64(len(fr.Data)))
-				select {
-				case f.events <- event{kind: evFrame, c: c, f: fr}:
-					continue
-				case <-ctx.Done():
-					return
-				}
+			select {
+			case f.events <- ev:
+				continue
+			case <-ctx.Done():
+				return
 			}
 		}
 		select {
@@ -413,6 +421,9 @@ func (f *file) schedule() {
 				c.progress = now // the silence clock starts with the first request
 			}
 			c.asked[i] = &assembly{stale: c.cancelled[i]}
+			if c.asm != nil {
+				c.asm.Expect(i, f.m.ChunkLen(i), c.cancelled[i])
+			}
 			delete(c.cancelled, i)
 			f.pick.asked(i)
 			c.out.control(appendIndex(nil, kindRequest, i))

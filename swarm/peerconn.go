@@ -38,6 +38,7 @@ type peerConn struct {
 	initiator string // peer ID of the side that opened the connection
 	session   string // Conn.Session
 	t         Transport
+	asm       Assembler // t, where it assembles the chunks asked of it; or nil
 	out       outbox
 
 	bytesIn, bytesOut atomic.Int64
@@ -63,6 +64,34 @@ type peerConn struct {
 	done      chan struct{}
 
 	piece []byte // the writer's: every block of every upload is sent from it
+}
+
+// next reads what came next on c as an event for the file's loop: a
+// frame, or, from an Assembler, a chunk or news of blocks taken.
+func (c *peerConn) next(ctx context.Context) (event, error) {
+	var r Received
+	if c.asm != nil {
+		var err error
+		if r, err = c.asm.Next(ctx); err != nil {
+			return event{}, err
+		}
+		c.bytesIn.Add(int64(r.Taken))
+	} else {
+		b, err := c.t.Recv(ctx)
+		if err != nil {
+			return event{}, err
+		}
+		r.Msg = b
+	}
+	if r.Msg == nil {
+		return event{kind: evAssembled, c: c, got: r}, nil
+	}
+	fr, err := decodeFrame(r.Msg)
+	if err != nil {
+		return event{}, err
+	}
+	c.bytesIn.Add(int64(len(fr.Data)))
+	return event{kind: evFrame, c: c, f: fr}, nil
 }
 
 // outranks reports whether both ends keep c rather than old, two

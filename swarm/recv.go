@@ -89,7 +89,43 @@ func (f *file) piece(ctx context.Context, c *peerConn, fr frame) error {
 	if a.next < size {
 		return nil
 	}
-	data := a.join(size)
+	f.take(ctx, c, i, received{data: a.join(size)})
+	return nil
+}
+
+// received is a whole chunk: its bytes, or an Assembler's body and the
+// digest it computed.
+type received struct {
+	data []byte
+	body any
+	sum  Hash // with body
+}
+
+// assembled applies an Assembler's report from c: blocks taken, or a
+// chunk it assembled, which is checked and stored as one whose blocks
+// came as frames.
+func (f *file) assembled(ctx context.Context, c *peerConn, r Received) error {
+	if r.Taken > 0 {
+		c.accepted += int64(r.Taken)
+		c.progress = f.now()
+	}
+	a := r.Chunk
+	if a == nil {
+		return nil
+	}
+	if a.Err != nil {
+		return a.Err
+	}
+	if a.Index < 0 || a.Index >= f.m.NumChunks() || c.asked[a.Index] == nil {
+		return nil // withdrawn (Forget) while it was being assembled
+	}
+	f.take(ctx, c, a.Index, received{body: a.Body, sum: a.Digest})
+	return nil
+}
+
+// take ends the request for chunk i, now whole, from c and every other
+// peer, and hands the chunk to a goroutine that verifies and stores it.
+func (f *file) take(ctx context.Context, c *peerConn, i int, r received) {
 	delete(c.asked, i)
 	f.pick.unasked(i)
 	f.pick.received(i)
@@ -100,23 +136,39 @@ func (f *file) piece(ctx context.Context, c *peerConn, fr frame) error {
 		}
 	}
 	f.wg.Go(func() {
-		h, err := f.hash(ctx, data)
-		switch {
-		case err != nil:
-		case h != f.m.Chunks[i]:
-			err = fmt.Errorf("chunk %d from peer %s: %w", i, c.id, ErrBadChunk)
-		default:
-			if err = f.store.WriteChunk(ctx, i, data); err == nil {
-				f.stored(i, data)
-			} else {
-				err = fmt.Errorf("storing chunk %d: %w", i, err)
-			}
+		err := f.verifyAndStore(ctx, i, r)
+		if errors.Is(err, ErrBadChunk) {
+			err = fmt.Errorf("chunk %d from peer %s: %w", i, c.id, err)
 		}
 		select {
 		case f.events <- event{kind: evChecked, c: c, idx: i, err: err}:
 		case <-ctx.Done():
 		}
 	})
+}
+
+// verifyAndStore checks chunk i against the manifest and stores it. An
+// error wraps ErrBadChunk when it does not match.
+func (f *file) verifyAndStore(ctx context.Context, i int, r received) error {
+	h := r.sum
+	if r.body == nil {
+		var err error
+		if h, err = f.hash(ctx, r.data); err != nil {
+			return err
+		}
+	}
+	if h != f.m.Chunks[i] {
+		return ErrBadChunk
+	}
+	var err error
+	if r.body != nil {
+		err = f.store.(BodyWriter).WriteBody(ctx, i, r.body)
+	} else if err = f.store.WriteChunk(ctx, i, r.data); err == nil {
+		f.stored(i, r.data)
+	}
+	if err != nil {
+		return fmt.Errorf("storing chunk %d: %w", i, err)
+	}
 	return nil
 }
 
@@ -124,6 +176,9 @@ func (f *file) piece(ctx context.Context, c *peerConn, fr frame) error {
 // come for it are ignored.
 func (f *file) unask(c *peerConn, i int) {
 	delete(c.asked, i)
+	if c.asm != nil {
+		c.asm.Forget(i)
+	}
 	c.cancelled[i] = true
 	f.pick.unasked(i)
 }

@@ -54,6 +54,13 @@ func testData(n int, seed uint64) ([]byte, *Manifest) {
 // have, stored in lib (a new MemLibrary when nil).
 func newWire(t *testing.T, data []byte, m *Manifest, lib *MemLibrary, have ...int) *wire {
 	t.Helper()
+	return newWireStore(t, data, m, lib, nil, have...)
+}
+
+// newWireStore is newWire with the file's store wrapped by wrap, if not
+// nil.
+func newWireStore(t *testing.T, data []byte, m *Manifest, lib *MemLibrary, wrap func(Chunks) Chunks, have ...int) *wire {
+	t.Helper()
 	if lib == nil {
 		lib = new(MemLibrary)
 	}
@@ -68,6 +75,9 @@ func newWire(t *testing.T, data []byte, m *Manifest, lib *MemLibrary, have ...in
 		}
 	}
 	bf, _ := store.Have(ctx)
+	if wrap != nil {
+		store = wrap(store)
+	}
 	w := &wire{t: t, m: m, data: data, lib: lib, clock: &fakeClock{t: time.Unix(1e9, 0)}, ticks: make(chan time.Time), ctx: ctx}
 	w.f = newFile(m, store, bf, testLog())
 	w.f.now, w.f.ticks = w.clock.Now, w.ticks
@@ -156,7 +166,16 @@ func (w *wire) connectPipe(id, initiator string, limit int) *remote {
 // attach attaches c over a new pipe that buffers limit bytes each way, its
 // far end the test's.
 func (w *wire) attach(c Conn, limit int) *remote {
+	return w.attachOver(c, limit, nil)
+}
+
+// attachOver is attach with the file's end of the pipe wrapped by wrap,
+// if not nil.
+func (w *wire) attachOver(c Conn, limit int, wrap func(Transport) Transport) *remote {
 	a, b := Pipe(limit)
+	if wrap != nil {
+		a = wrap(a)
+	}
 	c.Transport = a
 	id := c.Peer
 	w.f.attach(w.ctx, newPeerConn(c))

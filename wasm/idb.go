@@ -378,6 +378,16 @@ func (c *idbChunks) WriteChunk(ctx context.Context, i int, data []byte) error {
 	return c.puts.put(ctx, c.key, i, blob)
 }
 
+// WriteBody implements swarm.BodyWriter: body is the Blob of a chunk the
+// page's receive pump assembled, stored as WriteChunk stores its own.
+func (c *idbChunks) WriteBody(ctx context.Context, i int, body any) error {
+	blob, ok := body.(js.Value)
+	if !ok || !blob.InstanceOf(js.Global().Get("Blob")) {
+		return fmt.Errorf("chunk %d: a body of %T, want a Blob", i, body)
+	}
+	return c.puts.put(ctx, c.key, i, blob)
+}
+
 // putBatcher stores chunks for a database. Writes that arrive while a
 // transaction commits go together in the next one, so a busy tab pays for
 // one commit per batch instead of one per chunk. Each write returns once

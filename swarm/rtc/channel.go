@@ -14,11 +14,12 @@ import (
 // floods past it is disconnected.
 const maxInbox = 32 << 20
 
-// inbox is an ordered queue of received messages whose push never blocks,
-// as a JS event handler must not.
+// inbox is an ordered queue of received messages (and, in the browser,
+// assembled chunks) whose push never blocks, as a JS event handler must
+// not.
 type inbox struct {
 	mu     sync.Mutex
-	q      [][]byte
+	q      []swarm.Received
 	size   int
 	err    error
 	notify chan struct{}
@@ -26,21 +27,21 @@ type inbox struct {
 
 func newInbox() *inbox { return &inbox{notify: make(chan struct{}, 1)} }
 
-// push appends b and reports false, closing the inbox, when the queue is
+// push appends r and reports false, closing the inbox, when the queue is
 // over its bound.
-func (in *inbox) push(b []byte) bool {
+func (in *inbox) push(r swarm.Received) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.err != nil {
 		return false
 	}
-	if in.size+len(b) > maxInbox {
+	if in.size+len(r.Msg) > maxInbox {
 		in.err = fmt.Errorf("%w: peer sent more than %d unread bytes", swarm.ErrProtocol, maxInbox)
 		in.wake()
 		return false
 	}
-	in.q = append(in.q, b)
-	in.size += len(b)
+	in.q = append(in.q, r)
+	in.size += len(r.Msg)
 	in.wake()
 	return true
 }
@@ -61,26 +62,26 @@ func (in *inbox) wake() {
 	}
 }
 
-func (in *inbox) pop(ctx context.Context) ([]byte, error) {
+func (in *inbox) pop(ctx context.Context) (swarm.Received, error) {
 	for {
 		in.mu.Lock()
 		if len(in.q) > 0 {
-			b := in.q[0]
-			in.q[0] = nil
+			r := in.q[0]
+			in.q[0] = swarm.Received{}
 			in.q = in.q[1:]
-			in.size -= len(b)
+			in.size -= len(r.Msg)
 			in.mu.Unlock()
-			return b, nil
+			return r, nil
 		}
 		err := in.err
 		in.mu.Unlock()
 		if err != nil {
-			return nil, err
+			return swarm.Received{}, err
 		}
 		select {
 		case <-in.notify:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return swarm.Received{}, ctx.Err()
 		}
 	}
 }
@@ -93,6 +94,7 @@ type channelTransport struct {
 	low    chan struct{}
 	closed chan struct{}
 	once   sync.Once
+	pump   pump // where the channel's messages come from
 }
 
 var _ swarm.Transport = (*channelTransport)(nil)
@@ -130,7 +132,12 @@ func (t *channelTransport) Send(ctx context.Context, b []byte) error {
 	return t.send(b)
 }
 
-func (t *channelTransport) Recv(ctx context.Context) ([]byte, error) { return t.in.pop(ctx) }
+// Recv returns the next message. On a transport that assembles chunks
+// (in the browser), Next is called instead.
+func (t *channelTransport) Recv(ctx context.Context) ([]byte, error) {
+	r, err := t.in.pop(ctx)
+	return r.Msg, err
+}
 
 func (t *channelTransport) Close() error {
 	t.shut()

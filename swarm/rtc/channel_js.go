@@ -3,7 +3,11 @@
 package rtc
 
 import (
+	"context"
+	"fmt"
+
 	"tabswarm/internal/jsmem"
+	"tabswarm/swarm"
 )
 
 // Send-side flow control for a data channel: stop queueing above the high
@@ -14,14 +18,25 @@ const (
 	sendLowWater  = sendHighWater / 4
 )
 
+// pump is the page's receive pump on the channel.
+type pump = *jsmem.Pump
+
 // receive feeds the inbox straight from the browser's message events, in
-// batches where the page allows it. pion's own OnMessage hands each message
-// to a new goroutine, which does not keep their order; copying here,
-// synchronously, does.
+// batches where the page allows it, with the chunks the page assembled.
+// pion's own OnMessage hands each message to a new goroutine, which does
+// not keep their order; copying here, synchronously, does.
 func (t *channelTransport) receive() {
-	stop := jsmem.Receive(t.dc.JSValue(), func(msgs [][]byte) {
-		for _, b := range msgs {
-			if !t.in.push(b) {
+	t.pump = jsmem.Receive(t.dc.JSValue(), swarm.BlockSize, func(items []jsmem.Item, taken int) {
+		if taken > 0 && !t.in.push(swarm.Received{Taken: taken}) {
+			go t.dc.Close()
+			return
+		}
+		for _, it := range items {
+			r := swarm.Received{Msg: it.Msg}
+			if it.Report != nil {
+				r.Chunk = assembled(it.Report)
+			}
+			if !t.in.push(r) {
 				go t.dc.Close()
 				return
 			}
@@ -29,8 +44,42 @@ func (t *channelTransport) receive() {
 	})
 	go func() {
 		<-t.closed
-		stop()
+		t.pump.Stop()
 	}()
+}
+
+func assembled(r *jsmem.Report) *swarm.Assembled {
+	if r.Err != "" {
+		return &swarm.Assembled{Index: r.Index, Err: fmt.Errorf("%w: %s", swarm.ErrProtocol, r.Err)}
+	}
+	return &swarm.Assembled{Index: r.Index, Digest: r.Sum, Body: r.Blob}
+}
+
+// transport is t as the engine sees it: an Assembler where the page
+// assembles chunks, else t.
+func (t *channelTransport) transport() swarm.Transport {
+	if t.pump.Assembles() {
+		return assembling{t}
+	}
+	return t
+}
+
+// assembling is a channel whose chunks the page assembles
+// (swarm.Assembler): their bytes stay in JavaScript, a Blob the store
+// keeps.
+type assembling struct{ *channelTransport }
+
+var _ swarm.Assembler = assembling{}
+
+// Expect implements swarm.Assembler.
+func (a assembling) Expect(i, size int, stale bool) { a.pump.Expect(i, size, stale) }
+
+// Forget implements swarm.Assembler.
+func (a assembling) Forget(i int) { a.pump.Forget(i) }
+
+// Next implements swarm.Assembler.
+func (a assembling) Next(ctx context.Context) (swarm.Received, error) {
+	return a.in.pop(ctx)
 }
 
 // send hands b to the browser, which copies it before send returns

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/pion/webrtc/v4"
+
+	"tabswarm/swarm"
 )
 
 // Send-side flow control for a data channel: stop queueing above the high
@@ -20,11 +22,17 @@ const (
 // on pion's read loop.
 func (t *channelTransport) receive() {
 	t.dc.OnMessage(func(msg webrtc.DataChannelMessage) {
-		if !t.in.push(msg.Data) {
+		if !t.in.push(swarm.Received{Msg: msg.Data}) {
 			t.dc.Close()
 		}
 	})
 }
+
+// pump is nothing natively: pion's callback feeds the inbox.
+type pump struct{}
+
+// transport is t as the engine sees it: natively, t itself.
+func (t *channelTransport) transport() swarm.Transport { return t }
 
 // send hands b to pion, which copies it (sctp's packetize) and keeps the
 // copy until the peer acknowledges it, so the engine may reuse b at once

@@ -178,7 +178,7 @@ func (c *Connector) Dial(ctx context.Context, d swarm.Hash, peer string) (swarm.
 	case <-s.opened:
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return swarm.Conn{Digest: d, Peer: peer, Initiator: self, Session: s.key.id, Transport: s.t}, nil
+		return swarm.Conn{Digest: d, Peer: peer, Initiator: self, Session: s.key.id, Transport: s.t.transport()}, nil
 	case <-s.ended:
 		return swarm.Conn{}, fmt.Errorf("dialling %s: %w", peer, swarm.ErrClosed)
 	case <-ctx.Done():
@@ -343,7 +343,7 @@ func (c *Connector) answer(ctx context.Context, s *session, offer string) error 
 			return
 		}
 		c.watch(s, dc, func(t *channelTransport) {
-			c.h.Incoming(swarm.Conn{Digest: d, Peer: from, Initiator: from, Session: s.key.id, Transport: t})
+			c.h.Incoming(swarm.Conn{Digest: d, Peer: from, Initiator: from, Session: s.key.id, Transport: t.transport()})
 		})
 	})
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
