@@ -37,27 +37,31 @@ func profileProbe(t *testing.T, tabs []*person) func() string {
 	}
 }
 
-// summarizeProfile lists the functions with the most self time, then with
-// the most inclusive time: each sample counts once for every distinct
-// function on its stack.
+// summarizeProfile lists the self time of each part of the tab (Go
+// package, script, the browser's own functions), then the functions with
+// the most self time, then with the most inclusive time: each sample
+// counts once for every distinct function on its stack.
 func summarizeProfile(p *profiler.Profile, n int) string {
 	names := map[int64]string{}
+	parts := map[int64]string{}
 	parent := map[int64]int64{}
 	for _, node := range p.Nodes {
 		cf := node.CallFrame
 		url := cf.URL[strings.LastIndex(cf.URL, "/")+1:]
 		names[node.ID] = fmt.Sprintf("%s (%s)", cf.FunctionName, url)
+		parts[node.ID] = profilePart(cf.FunctionName, url)
 		for _, c := range node.Children {
 			parent[c] = node.ID
 		}
 	}
-	self, incl := map[string]float64{}, map[string]float64{}
+	self, incl, byPart := map[string]float64{}, map[string]float64{}, map[string]float64{}
 	for i, id := range p.Samples {
 		if i >= len(p.TimeDeltas) {
 			break
 		}
 		dt := float64(p.TimeDeltas[i]) / 1e6
 		self[names[id]] += dt
+		byPart[parts[id]] += dt
 		seen := map[string]bool{}
 		for n, ok := id, true; ok; n, ok = parent[n] {
 			if name := names[n]; !seen[name] {
@@ -66,5 +70,20 @@ func summarizeProfile(p *profiler.Profile, n int) string {
 			}
 		}
 	}
-	return topN("self:", self, n) + topN("inclusive:", incl, 2*n)
+	return topN("self, by part:", byPart, n) + topN("self:", self, n) + topN("inclusive:", incl, 2*n)
+}
+
+// profilePart names the part of the tab a function belongs to: its Go
+// package (the wasm module's names are package.function, with / spelt _),
+// its script, or the browser's own functions and states.
+func profilePart(fn, url string) string {
+	switch {
+	case strings.HasSuffix(url, ".wasm") && strings.Contains(fn, "."):
+		return "go " + fn[:strings.Index(fn, ".")]
+	case url != "":
+		return url
+	case strings.HasPrefix(fn, "("):
+		return fn
+	}
+	return "browser builtins"
 }
