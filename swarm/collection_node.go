@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -28,6 +29,10 @@ type collection struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when follow has returned
 	changed func()        // tells the node's subscribers
+
+	announce  sync.Mutex // orders col's announces and its leave
+	announced bool       // under announce: an announce of col went out (the tracker may have taken it)
+	left      bool       // under announce: col is no longer announced
 }
 
 // has reports whether d is one of col's files.
@@ -166,8 +171,16 @@ func (n *Node) membersState(c *Collection) (State, string) {
 
 // announceCollection tells the tracker that the node holds all of col.
 func (n *Node) announceCollection(ctx context.Context, col *collection) error {
+	col.announce.Lock()
+	defer col.announce.Unlock()
+	if col.left {
+		return nil // a re-announce after a (re)connection must not undo the leave
+	}
 	ctx, cancel := context.WithTimeout(ctx, trackerTimeout)
 	defer cancel()
+	// Even one that fails may have reached the tracker: its answer may
+	// just not have come yet when ctx ended.
+	col.announced = true
 	err := n.conn.Announce(ctx, Announcement{Digest: col.c.Digest, P2T: col.raw, Have: len(col.c.Files), Complete: true})
 	if err != nil {
 		n.log.Debug("announce collection", "collection", col.c.Digest, "err", err)
@@ -248,7 +261,7 @@ func (n *Node) RemoveCollection(ctx context.Context, d Hash) error {
 	}
 	col.cancel()
 	<-col.done
-	n.conn.Leave(ctx, d)
+	n.leave(ctx, col)
 	n.changes.notify()
 	var errs []error
 	for _, m := range unused {
@@ -273,6 +286,18 @@ func (n *Node) inUse(d Hash) bool {
 	return false
 }
 
+// leave stops col being announced, telling the tracker if an announce of
+// col went out: after any announce of col under way, and before any
+// that would come later, which is then not sent.
+func (n *Node) leave(ctx context.Context, col *collection) {
+	col.announce.Lock()
+	defer col.announce.Unlock()
+	col.left = true
+	if col.announced {
+		n.conn.Leave(ctx, col.c.Digest)
+	}
+}
+
 // breakCollections fails every collection that file d, just removed, is
 // part of: the node no longer holds the whole set, so one announced stops
 // being announced.
@@ -289,9 +314,7 @@ func (n *Node) breakCollections(ctx context.Context, d Hash) {
 		col.cancel()
 		<-col.done
 		e, _ := col.has(d)
-		if col.stats.Load().State == StateSeeding {
-			n.conn.Leave(ctx, col.c.Digest)
-		}
+		n.leave(ctx, col)
 		col.set(StateError, e.Path+": removed")
 	}
 }
