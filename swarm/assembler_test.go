@@ -142,8 +142,9 @@ func TestAssemblerChunksStored(t *testing.T) {
 	src, asm := w.connectAssembling("s")
 	src.open(0, 1, 2, 3)
 	for range 4 {
-		src.serve(src.expect(kindRequest).Index)
-		src.expect(kindHave)
+		i := src.expect(kindRequest).Index
+		src.serve(i)
+		w.stored(i)
 	}
 	if got := bs.written(); !slices.Equal(got, []int{0, 1, 2, 3}) {
 		t.Fatalf("stored through WriteBody: %v, want every chunk", got)
@@ -207,7 +208,7 @@ func TestAssemblerErrorDrops(t *testing.T) {
 	good, _ := w.connectAssembling("good")
 	good.open(0)
 	good.serve(good.expect(kindRequest).Index)
-	good.expect(kindHave)
+	w.stored(0)
 	if got := bs.written(); !slices.Equal(got, []int{0}) {
 		t.Errorf("stored %v, want chunk 0 once, from the good peer", got)
 	}
@@ -226,7 +227,7 @@ func TestAssemblerForgetsWithdrawn(t *testing.T) {
 	fast, _ := w.connectAssembling("fast")
 	fast.open(0)
 	fast.serve(fast.expect(kindRequest).Index) // endgame: the last chunk is asked of both
-	fast.expect(kindHave)
+	w.stored(0)
 	slow.expect(kindCancel)
 	if _, forgot := asmSlow.log(); !slices.Contains(forgot, 0) {
 		t.Errorf("Forget calls %v, want chunk 0 withdrawn", forgot)

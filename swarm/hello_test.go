@@ -36,3 +36,38 @@ func TestDialledSideAnswersHello(t *testing.T) {
 		t.Errorf("the hello holds chunk 0: %v, chunk 1: %v; want both", bf.Has(0), bf.Has(1))
 	}
 }
+
+// TestNoHaveToSeeder: a chunk stored is announced to a peer that misses
+// it and not to one that holds every chunk, which has no use for it (in
+// a one-seeder download that halves the small messages the leecher
+// sends).
+func TestNoHaveToSeeder(t *testing.T) {
+	data, m := testData(2, 1)
+	w := newWire(t, data, m, nil)
+	seeder := w.connect("s", "s")
+	seeder.open(0, 1)
+	partial := w.connect("p", "p")
+	partial.open()
+	i := seeder.expect(kindRequest).Index
+	seeder.serve(i)
+	if h := partial.expect(kindHave); h.Index != i {
+		t.Fatalf("the partial peer got a have for %d, want %d", h.Index, i)
+	}
+	// Every frame the file sent the seeder before answering this request
+	// is read on the way: none may be a have.
+	if err := seeder.tr.Send(w.ctx, appendIndex(nil, kindRequest, i)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		fr, err := seeder.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fr.Kind == kindHave {
+			t.Fatalf("the seeder got a have for chunk %d", fr.Index)
+		}
+		if fr.Kind == kindPiece {
+			break
+		}
+	}
+}

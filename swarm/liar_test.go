@@ -90,8 +90,9 @@ func TestHonestPeerInGraceFinishes(t *testing.T) {
 	}
 	h2 := w.connect("honest2", "honest2")
 	h2.open(0, 1)
-	h2.serve(h2.expect(kindRequest).Index)
-	h2.expect(kindHave)
+	i := h2.expect(kindRequest).Index
+	h2.serve(i)
+	w.stored(i)
 	err, done := w.failed()
 	if !done || err != nil {
 		t.Fatalf("err %v (ended %v), want a completed download", err, done)

@@ -194,7 +194,9 @@ func (f *file) checked(c *peerConn, i int, err error) bool {
 			t.Chunks++
 		}
 		for _, o := range f.conns {
-			if o.greeted { // the others' hellos will hold i
+			// A peer not yet greeted gets i in our hello; one that holds
+			// every chunk has no use for it.
+			if o.greeted && !(o.hello && o.have.Full()) {
 				o.out.control(appendIndex(nil, kindHave, i))
 			}
 		}

@@ -3,6 +3,7 @@ package swarm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -104,6 +105,31 @@ func (w *wire) call(fn func()) {
 	done := make(chan struct{})
 	w.f.events <- event{kind: evCall, fn: func() { fn(); close(done) }}
 	<-done
+}
+
+// until polls cond on the file's loop until it holds, failing the test
+// after 5 s.
+func (w *wire) until(what string, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var ok bool
+		w.call(func() { ok = cond() })
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("waiting for %s: timed out", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// stored returns once chunk i is verified and stored: a peer that holds
+// every chunk is sent no have to say so.
+func (w *wire) stored(i int) {
+	w.t.Helper()
+	w.until(fmt.Sprint("chunk ", i, " stored"), func() bool { return w.f.pick.holds(i) })
 }
 
 // check fails the test if the picker's counts disagree with the requests

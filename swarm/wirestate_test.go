@@ -393,7 +393,7 @@ func TestWirePrefersPeersThatDelivered(t *testing.T) {
 			}
 		})
 		release <- struct{}{} // one chunk is stored, one schedule runs
-		good.expect(kindHave)
+		w.until("a chunk stored", func() bool { return w.f.pick.held() > 0 })
 		var toGood bool
 		w.call(func() { toGood = w.f.conns["good"].asked[last] != nil })
 		if !toGood {
@@ -414,7 +414,7 @@ func TestFirstChunkShowsAtOnce(t *testing.T) {
 	src.open(0, 1, 2)
 	i := src.expect(kindRequest).Index
 	src.serve(i)
-	src.expect(kindHave) // stored
+	w.stored(i)
 	if have := w.f.stats.Load().Have; have != 1 {
 		t.Errorf("stats show %d chunks before the next tick, want 1", have)
 	}
