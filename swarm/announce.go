@@ -68,13 +68,15 @@ func (n *Node) announce(ctx context.Context, f *file, withManifest bool) error {
 		}
 		a.P2T = raw
 	}
-	ctx, cancel := context.WithTimeout(ctx, trackerTimeout)
-	defer cancel()
-	err := n.conn.Announce(ctx, a)
-	if err != nil {
-		n.log.Debug("announce", "file", s.Digest, "err", err)
-	}
-	return err
+	return f.ann.announce(func() error {
+		ctx, cancel := context.WithTimeout(ctx, trackerTimeout)
+		defer cancel()
+		err := n.conn.Announce(ctx, a)
+		if err != nil {
+			n.log.Debug("announce", "file", s.Digest, "err", err)
+		}
+		return err
+	})
 }
 
 // query asks the tracker for f's peers and dials them.

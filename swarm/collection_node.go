@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -30,9 +29,7 @@ type collection struct {
 	done    chan struct{} // closed when follow has returned
 	changed func()        // tells the node's subscribers
 
-	announce  sync.Mutex // orders col's announces and its leave
-	announced bool       // under announce: an announce of col went out (the tracker may have taken it)
-	left      bool       // under announce: col is no longer announced
+	ann announcer
 }
 
 // has reports whether d is one of col's files.
@@ -171,21 +168,15 @@ func (n *Node) membersState(c *Collection) (State, string) {
 
 // announceCollection tells the tracker that the node holds all of col.
 func (n *Node) announceCollection(ctx context.Context, col *collection) error {
-	col.announce.Lock()
-	defer col.announce.Unlock()
-	if col.left {
-		return nil // a re-announce after a (re)connection must not undo the leave
-	}
-	ctx, cancel := context.WithTimeout(ctx, trackerTimeout)
-	defer cancel()
-	// Even one that fails may have reached the tracker: its answer may
-	// just not have come yet when ctx ended.
-	col.announced = true
-	err := n.conn.Announce(ctx, Announcement{Digest: col.c.Digest, P2T: col.raw, Have: len(col.c.Files), Complete: true})
-	if err != nil {
-		n.log.Debug("announce collection", "collection", col.c.Digest, "err", err)
-	}
-	return err
+	return col.ann.announce(func() error {
+		ctx, cancel := context.WithTimeout(ctx, trackerTimeout)
+		defer cancel()
+		err := n.conn.Announce(ctx, Announcement{Digest: col.c.Digest, P2T: col.raw, Have: len(col.c.Files), Complete: true})
+		if err != nil {
+			n.log.Debug("announce collection", "collection", col.c.Digest, "err", err)
+		}
+		return err
+	})
 }
 
 // announceCollections re-announces every complete collection after a
@@ -286,16 +277,9 @@ func (n *Node) inUse(d Hash) bool {
 	return false
 }
 
-// leave stops col being announced, telling the tracker if an announce of
-// col went out: after any announce of col under way, and before any
-// that would come later, which is then not sent.
+// leave stops col being announced (announcer).
 func (n *Node) leave(ctx context.Context, col *collection) {
-	col.announce.Lock()
-	defer col.announce.Unlock()
-	col.left = true
-	if col.announced {
-		n.conn.Leave(ctx, col.c.Digest)
-	}
+	col.ann.leave(func() { n.conn.Leave(ctx, col.c.Digest) })
 }
 
 // breakCollections fails every collection that file d, just removed, is

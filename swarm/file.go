@@ -68,8 +68,9 @@ type file struct {
 	recent   *recentChunks // the node's chunks stored last, or nil
 	log      *slog.Logger
 	hash     func(context.Context, []byte) (Hash, error)
-	onChange func() // called when a snapshot changes; nil: nobody listens
-	maxPeers int    // the node's bound on connections; 0: none
+	onChange func()    // called when a snapshot changes; nil: nobody listens
+	maxPeers int       // the node's bound on connections; 0: none
+	ann      announcer // orders its announces and its leave (Node.Remove)
 	// liarGrace is how long the file stays stalled with a liar banned
 	// before it fails with ErrLyingPeer.
 	liarGrace time.Duration

@@ -248,7 +248,7 @@ func (n *Node) Remove(ctx context.Context, d Hash) error {
 		f.cancel()
 		f.finish(ErrRemoved)
 		f.idle(ctx)
-		n.conn.Leave(ctx, d)
+		f.ann.leave(func() { n.conn.Leave(ctx, d) })
 		n.changes.notify()
 	}
 	return n.opts.Library.Remove(ctx, d)
