@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -207,8 +208,12 @@ func startBrowser(tb testing.TB, lg *safeLog, exe string) context.Context {
 		// two WebUI renderers that take seconds of CPU from the tabs.
 		chromedp.Flag("disable-features", "Translate,WebRtcHideLocalIpsWithMdns,WebUIOmniboxPopup,WebUIOmniboxAimPopup"),
 		chromedp.Flag("host-resolver-rules", "MAP "+appHost+" 127.0.0.1"),
-		chromedp.CombinedOutput(stderr),
 	)
+	if flags := tierupFlags(); flags != "" {
+		opts = append(opts, chromedp.Flag("js-flags", flags), chromedp.CombinedOutput(io.MultiWriter(stderr, tierLog)))
+	} else {
+		opts = append(opts, chromedp.CombinedOutput(stderr))
+	}
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx,
 		chromedp.WithErrorf(func(f string, a ...any) { lg.logf("chromedp: "+f, a...) }),

@@ -21,23 +21,26 @@ import (
 //   - trace: a Chromium performance trace of the whole browser, summed per
 //     thread into the events with the most self time;
 //   - profile: the JS and wasm CPU profile of each tab, by self and by
-//     inclusive time (wasm function names need a build without -s -w).
+//     inclusive time (wasm function names need a build without -s -w);
+//   - tierup: the wasm functions V8 compiled with TurboFan while the
+//     scenario ran, per renderer, and how long each took: a fresh tab's
+//     warm-up.
 
 // A probe starts watching the tabs and returns the function that stops it
 // and reports.
 type probe func(t *testing.T, tabs []*person) (stop func() string)
 
-var probes = map[string]probe{"cpu": cpuProbe, "trace": traceProbe, "profile": profileProbe}
+var probes = map[string]probe{"cpu": cpuProbe, "trace": traceProbe, "profile": profileProbe, "tierup": tierupProbe}
 
 // probeFromEnv returns the probe TABSWARM_PROBE names, or skips the test.
 func probeFromEnv(t *testing.T) probe {
 	name := os.Getenv("TABSWARM_PROBE")
 	if name == "" {
-		t.Skip("a tool: set TABSWARM_PROBE to cpu, trace or profile to run it")
+		t.Skip("a tool: set TABSWARM_PROBE to cpu, trace, profile or tierup to run it")
 	}
 	p, ok := probes[name]
 	if !ok {
-		t.Fatalf("TABSWARM_PROBE=%s: want cpu, trace or profile", name)
+		t.Fatalf("TABSWARM_PROBE=%s: want cpu, trace, profile or tierup", name)
 	}
 	return p
 }
