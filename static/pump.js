@@ -10,9 +10,10 @@
 // always sees the memory's current buffer. It also lends the receive pump
 // (recv: receiveBatched, with a chunk assembly per channel when sha256 is
 // given and the peer gives a block size; it returns { stop, assembly },
-// assembly null when there is none), take, which copies a batch into the memory at ptr (see take
-// below), and, when sha256 (newSHA256's digest) is given, sha256, which
-// returns the SHA-256 of len bytes at ptr as a new Uint8Array.
+// assembly null when there is none), take, which copies a batch into the
+// memory at ptr (see take below), and, when sha256 (newSHA256's digest) is
+// given, sha256, which returns the SHA-256 of len bytes at ptr as a new
+// Uint8Array.
 function lendMemory(mem, sha256) {
   const view = (ptr, len) => new Uint8Array(mem.buffer, ptr, len);
   window.tabswarmMemory = {
@@ -66,8 +67,8 @@ const urgentBytes = 1024;
 // blocks of the chunks the peer expects go to it instead, and count
 // toward batchBytes: taken counts their payload bytes since the last
 // delivery, bytes only the messages'. A chunk it completes puts its
-// report in the batch; one it refuses too, and the batch goes at once. It returns a function that
-// stops it: deliver is not called after.
+// report in the batch; one it refuses too, and the batch goes at once. It
+// returns a function that stops it: deliver is not called after.
 function receiveBatched(channel, deliver, assembly) {
   let batch = [], bytes = 0, taken = 0, timer = 0;
   const flush = () => {
@@ -82,7 +83,7 @@ function receiveBatched(channel, deliver, assembly) {
     let urgent;
     if (k >= 0) {
       taken += k;
-      urgent = assembly.failed;
+      urgent = batch.length > 0 && batch[batch.length - 1].err !== undefined; // a chunk refused
     } else {
       batch.push(e.data);
       bytes += e.data.byteLength;
@@ -113,8 +114,6 @@ const pieceHeader = 9;
 function newAssembly(sha256, blockSize) {
   const want = new Map(); // index -> { size, next, stale, parts }
   return {
-    // failed is true after an offer that refused a chunk.
-    failed: false,
     // expect says chunk i, size bytes, was asked for; when stale, blocks
     // of an earlier withdrawn send of it may come first and are dropped.
     expect(i, size, stale) {
@@ -130,7 +129,6 @@ function newAssembly(sha256, blockSize) {
     // or is out of order, its report goes onto out: { i, sum, blob } or
     // { i, err }.
     offer(buf, out) {
-      this.failed = false;
       if (buf.byteLength < pieceHeader) return -1;
       const v = new DataView(buf);
       if (v.getUint8(0) !== pieceKind) return -1;
@@ -142,7 +140,6 @@ function newAssembly(sha256, blockSize) {
       if (off !== a.next || n !== Math.min(blockSize, a.size - off)) {
         want.delete(i);
         out.push({ i, err: `block at ${off} of chunk ${i}, want ${a.next}` });
-        this.failed = true;
         return 0;
       }
       a.parts.push(new Uint8Array(buf, pieceHeader));
@@ -155,5 +152,3 @@ function newAssembly(sha256, blockSize) {
     },
   };
 }
-
-if (typeof module === "object") module.exports = { newAssembly, receiveBatched, take };

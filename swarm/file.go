@@ -421,9 +421,10 @@ func (f *file) schedule() {
 			if len(c.asked) == 0 {
 				c.progress = now // the silence clock starts with the first request
 			}
-			c.asked[i] = &assembly{stale: c.cancelled[i]}
+			a := &assembly{stale: c.cancelled[i]}
+			c.asked[i] = a
 			if c.asm != nil {
-				c.asm.Expect(i, f.m.ChunkLen(i), c.cancelled[i])
+				c.asm.Expect(i, f.m.ChunkLen(i), a.stale)
 			}
 			delete(c.cancelled, i)
 			f.pick.asked(i)

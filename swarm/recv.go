@@ -116,7 +116,7 @@ func (f *file) assembled(ctx context.Context, c *peerConn, r Received) error {
 	if a.Err != nil {
 		return a.Err
 	}
-	if a.Index < 0 || a.Index >= f.m.NumChunks() || c.asked[a.Index] == nil {
+	if c.asked[a.Index] == nil {
 		return nil // withdrawn (Forget) while it was being assembled
 	}
 	f.take(ctx, c, a.Index, received{body: a.Body, sum: a.Digest})

@@ -378,11 +378,14 @@ func (c *idbChunks) WriteChunk(ctx context.Context, i int, data []byte) error {
 	return c.puts.put(ctx, c.key, i, blob)
 }
 
+// blobClass is the page's Blob constructor.
+var blobClass = js.Global().Get("Blob")
+
 // WriteBody implements swarm.BodyWriter: body is the Blob of a chunk the
 // page's receive pump assembled, stored as WriteChunk stores its own.
 func (c *idbChunks) WriteBody(ctx context.Context, i int, body any) error {
 	blob, ok := body.(js.Value)
-	if !ok || !blob.InstanceOf(js.Global().Get("Blob")) {
+	if !ok || !blob.InstanceOf(blobClass) {
 		return fmt.Errorf("chunk %d: a body of %T, want a Blob", i, body)
 	}
 	return c.puts.put(ctx, c.key, i, blob)
@@ -486,7 +489,7 @@ func (l *idbLibrary) fileBlob(ctx context.Context, m *swarm.Manifest) (js.Value,
 		return js.Value{}, err
 	}
 	if !whole.IsUndefined() {
-		return js.Global().Get("Blob").New(js.ValueOf([]any{whole}), opts), nil
+		return blobClass.New(js.ValueOf([]any{whole}), opts), nil
 	}
 	_, st, err := l.tx(chunksStore, "readonly")
 	if err != nil {
@@ -499,7 +502,7 @@ func (l *idbLibrary) fileBlob(ctx context.Context, m *swarm.Manifest) (js.Value,
 	if parts.Length() != m.NumChunks() {
 		return js.Value{}, fmt.Errorf("%d of %d chunks stored: %w", parts.Length(), m.NumChunks(), swarm.ErrNoChunk)
 	}
-	return js.Global().Get("Blob").New(parts, opts), nil
+	return blobClass.New(parts, opts), nil
 }
 
 func mediaType(m *swarm.Manifest) string {
