@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -23,8 +24,9 @@ import (
 // {peer_id, files: [{key, digest, name, state, have, chunks, peers, map,
 // ...}]}, the fields of swarm.FileStats plus key. Set
 // window.tabswarm.onchange = fn and fn() is called after something that
-// object shows has changed, at most every changeInterval; read stats()
-// there instead of polling it.
+// object shows has changed, at most every changeInterval but at once for
+// a milestone (a row coming or going, a state changing, a download's first
+// chunk); read stats() there instead of polling it.
 type bridge struct {
 	node *swarm.Node
 	conn *rtc.Connector
@@ -32,6 +34,8 @@ type bridge struct {
 	log  *slog.Logger
 	api  js.Value      // window.tabswarm
 	rowc chan struct{} // pinged when a placeholder row changes
+
+	interval time.Duration // the least time between two onchange calls, but for milestones
 
 	hashers hashWorkers // the hashing workers a share runs on
 
@@ -41,32 +45,64 @@ type bridge struct {
 }
 
 func newBridge(node *swarm.Node, conn *rtc.Connector, lib *idbLibrary, log *slog.Logger) *bridge {
-	return &bridge{node: node, conn: conn, lib: lib, log: log, rows: make(map[string]*swarm.FileStats), rowc: make(chan struct{}, 1)}
+	return &bridge{node: node, conn: conn, lib: lib, log: log, rows: make(map[string]*swarm.FileStats), rowc: make(chan struct{}, 1), interval: changeInterval}
 }
 
-// changeInterval is the least time between two onchange calls.
+// changeInterval is the least time between two onchange calls, but for
+// milestones.
 const changeInterval = 250 * time.Millisecond
 
 // notify calls window.tabswarm.onchange after each change of the node or
-// of a placeholder row, until ctx ends. Changes within changeInterval of a
-// call coalesce into the next one.
+// of a placeholder row, until ctx ends. Changes within b.interval of a
+// call coalesce into the next one, but a milestone reaches the page at
+// once: a row coming or going, a state changing (a download done or
+// failed), a download's first chunk stored.
 func (b *bridge) notify(ctx context.Context) {
 	changes, unsubscribe := b.node.Subscribe()
 	defer unsubscribe()
+	pending := false
 	for {
-		select {
-		case <-changes:
-		case <-b.rowc:
-		case <-ctx.Done():
-			return
+		if !pending {
+			select {
+			case <-changes:
+			case <-b.rowc:
+			case <-ctx.Done():
+				return
+			}
 		}
+		shown := milestones(b.node.Stats())
 		b.changed()
-		select {
-		case <-time.After(changeInterval):
-		case <-ctx.Done():
-			return
+		pending = false
+		wait := time.NewTimer(b.interval)
+		for waiting := true; waiting; {
+			select {
+			case <-wait.C:
+				waiting = false
+			case <-changes:
+				pending = true
+				waiting = maps.Equal(milestones(b.node.Stats()), shown)
+			case <-b.rowc:
+				pending, waiting = true, false
+			case <-ctx.Done():
+				wait.Stop()
+				return
+			}
 		}
+		wait.Stop()
 	}
+}
+
+// milestones maps each file and collection of s to what of it the page
+// must show at once: its state, and for a file whether it holds a chunk.
+func milestones(s swarm.Stats) map[string]string {
+	m := make(map[string]string, len(s.Files)+len(s.Collections))
+	for _, f := range s.Files {
+		m[f.Digest] = fmt.Sprintf("%s %t", f.State, f.Have > 0)
+	}
+	for _, c := range s.Collections {
+		m["collection "+c.Digest] = string(c.State)
+	}
+	return m
 }
 
 // changed calls window.tabswarm.onchange, if set. An exception it throws

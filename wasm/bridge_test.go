@@ -11,6 +11,7 @@ import (
 
 	"tabswarm/swarm"
 	"tabswarm/swarm/rtc"
+	"tabswarm/swarm/swarmtest"
 )
 
 // TestBridgeOnChange: window.tabswarm.onchange is called after a change,
@@ -58,4 +59,68 @@ func TestBridgeOnChange(t *testing.T) {
 	if n := next().Get("files").Length(); n != 2 {
 		t.Fatalf("stats() lists %d files after the second row, want 2", n)
 	}
+}
+
+// TestBridgeMilestoneAtOnce: a milestone (here a file the node starts
+// to get) reaches the page at once, not after the interval between two
+// onchange calls.
+func TestBridgeMilestoneAtOnce(t *testing.T) {
+	conn := rtc.New(rtc.Options{Tracker: "ws://127.0.0.1:1/ws"})
+	node := swarm.NewNode(swarm.Options{Connector: offline{}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go node.Run(ctx)
+	b := newBridge(node, conn, nil, slog.New(slog.DiscardHandler))
+	b.interval = time.Hour
+	api := b.export()
+	calls := make(chan int, 8)
+	record := js.FuncOf(func(_ js.Value, _ []js.Value) any {
+		calls <- api.Call("stats").Get("files").Length()
+		return nil
+	})
+	defer record.Release()
+	api.Set("onchange", record)
+	go b.notify(ctx)
+
+	next := func(what string) int {
+		t.Helper()
+		select {
+		case n := <-calls:
+			return n
+		case <-time.After(5 * time.Second):
+			t.Fatalf("onchange was not called after %s", what)
+			return 0
+		}
+	}
+	m, _ := swarmtest.Manifest(t, "milestone.bin", 3<<20)
+	if _, err := node.Add(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	next("the first change")
+	m2, _ := swarmtest.Manifest(t, "second.bin", 3<<20)
+	if _, err := node.Add(ctx, m2); err != nil {
+		t.Fatal(err)
+	}
+	if n := next("a second file came, within an hour-long interval"); n != 2 {
+		t.Fatalf("onchange saw %d files, want 2", n)
+	}
+}
+
+// offline is a Connector with no network, for a node whose files never
+// find a peer.
+type offline struct{}
+
+func (offline) Run(ctx context.Context, _ swarm.Handler) error {
+	<-ctx.Done()
+	return nil
+}
+func (offline) PeerID() string                          { return "offline" }
+func (offline) WaitConnected(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+func (offline) Query(context.Context, swarm.Hash) ([]byte, []string, error) {
+	return nil, nil, swarm.ErrNoPeers
+}
+func (offline) Announce(context.Context, swarm.Announcement) error { return nil }
+func (offline) Leave(context.Context, swarm.Hash)                  {}
+func (offline) Dial(context.Context, swarm.Hash, string) (swarm.Conn, error) {
+	return swarm.Conn{}, swarm.ErrNoPeers
 }
