@@ -164,21 +164,36 @@ func benchThreeLeechers(b *testing.B, size int64) {
 	figure.PrintRatio("three leechers / one leecher", three.Median(), one.Name(), ">= 0.90")
 }
 
-// waitComplete polls every 20 ms until the row for digest is seeding, which
-// the page shows once every chunk is verified and stored. It fails on the
-// error state. Safe to call from several goroutines (it uses Errorf and
-// returns on failure, never FailNow).
+// waitComplete waits until the row for digest is seeding, which the page
+// shows once every chunk is verified and stored. It fails on the error
+// state. Safe to call from several goroutines (it uses Errorf and returns
+// on failure, never FailNow).
 func (p *person) waitComplete(tb testing.TB, digest string, size int64) bool {
-	js := fmt.Sprintf(`(() => { const r = document.querySelector('%s[data-digest="%s"]'); return r ? r.dataset.state : ""; })()`, selFile, digest)
-	var state string
-	err := poll(p.ctx, sizeTimeout(size, 1e6), 20*time.Millisecond, func(ctx context.Context) (bool, error) {
-		s, err := evalJS[string](ctx, js)
-		state = s
-		return s == stateSeeding || s == stateError, err
-	})
+	ctx, cancel := context.WithTimeout(p.ctx, sizeTimeout(size, 1e6))
+	defer cancel()
+	state, err := p.rowWhen(ctx, digest, `r.dataset.state === "seeding" || r.dataset.state === "error"`)
 	if err != nil || state == stateError {
 		tb.Errorf("%s: download of %s ended in state %q: %v\n%s", p.name, digest, state, err, p.dump())
 		return false
 	}
 	return true
+}
+
+// rowWhen waits until the page's row for digest, r, makes the JavaScript
+// expression cond true, and returns the row's state. It watches the page
+// for changes rather than polling it: a benchmark's probe must not cost
+// the tab it measures (a poll every few milliseconds did), and the page
+// shows a download's first chunk and its end at once (see wasm/bridge.go).
+func (p *person) rowWhen(ctx context.Context, digest, cond string) (string, error) {
+	return awaitJS[string](ctx, fmt.Sprintf(`new Promise((resolve) => {
+		const check = () => {
+			const r = document.querySelector('%s[data-digest="%s"]');
+			if (!r || !(%s)) return false;
+			watch.disconnect();
+			resolve(r.dataset.state);
+			return true;
+		};
+		const watch = new MutationObserver(check);
+		if (!check()) watch.observe(document.body, { subtree: true, childList: true, attributes: true });
+	})`, selFile, digest, cond))
 }

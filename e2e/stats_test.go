@@ -56,11 +56,17 @@ func (p *person) mustStats(tb testing.TB) tabStats {
 	return s
 }
 
-// waitFirstChunk waits, polling every 5 ms, until p holds a chunk of
-// digest, and returns the time since start (when Get was pressed).
+// waitFirstChunk waits until p's row for digest shows a chunk stored (or
+// the download's end), and returns the time since start (when Get was
+// pressed).
 func (p *person) waitFirstChunk(tb testing.TB, digest string, start time.Time, timeout time.Duration) time.Duration {
 	tb.Helper()
-	p.waitFile(tb, "the first chunk", digest, 5*time.Millisecond, timeout, haveAtLeast(1))
+	ctx, cancel := context.WithTimeout(p.ctx, timeout)
+	defer cancel()
+	state, err := p.rowWhen(ctx, digest, `r.querySelector("progress").value > 0 || r.dataset.state === "error"`)
+	if err != nil || state == stateError {
+		tb.Fatalf("%s: waiting for the first chunk of %s: state %q, %v\n%s", p.name, digest, state, err, p.dump())
+	}
 	return time.Since(start)
 }
 
