@@ -1,7 +1,9 @@
 // How the peer's bytes cross between its wasm memory and the browser:
-// lendMemory lends the peer views of its own memory, and receiveBatched is
+// lendMemory lends the peer views of its own memory, receiveBatched is
 // the receive pump of each data channel, which also assembles the chunks
-// the peer asks for (newAssembly), so their bytes never enter the peer.
+// the peer asks for (newAssembly), so their bytes never enter the peer,
+// and sendChunk sends an upload's blocks, so the peer runs once per chunk
+// it uploads, not once per block.
 "use strict";
 
 // lendMemory lets the peer pass its bytes to Blob and RTCDataChannel.send,
@@ -13,7 +15,8 @@
 // assembly null when there is none), take, which copies a batch into the
 // memory at ptr (see take below), and, when sha256 (newSHA256's digest) is
 // given, sha256, which returns the SHA-256 of len bytes at ptr as a new
-// Uint8Array.
+// Uint8Array. sendChunk and drained are those below, sendChunk's head
+// given as len bytes at ptr.
 function lendMemory(mem, sha256) {
   const view = (ptr, len) => new Uint8Array(mem.buffer, ptr, len);
   window.tabswarmMemory = {
@@ -25,7 +28,59 @@ function lendMemory(mem, sha256) {
       return { stop: receiveBatched(channel, deliver, assembly), assembly };
     },
     take: (batch, ptr, len) => take(batch, view(ptr, len)),
+    sendChunk: (channel, ptr, len, body, block, high, done) =>
+      sendChunk(channel, view(ptr, len).slice(), body, block, high, done),
+    drained,
   };
+}
+
+// sendChunk sends body, an ArrayBuffer (a chunk the peer read from
+// storage), on channel as messages of up to block bytes of it, each behind
+// a copy of head whose last four bytes it sets to the block's offset,
+// big-endian: the peer's piece frames (swarm/wire.go). While the channel
+// buffers more than high bytes it waits for its bufferedamountlow. It
+// returns the upload: sent, the bytes of body queued so far, and cancel(),
+// which stops it before its next block. done(error) is called at its end,
+// with "" or why the channel refused it.
+function sendChunk(channel, head, body, block, high, done) {
+  const up = { sent: 0, cancelled: false, cancel() { up.cancelled = true; } };
+  const data = new Uint8Array(body);
+  const at = head.length - 4;
+  (async () => {
+    for (let off = 0; off < data.length; off += block) {
+      if (channel.bufferedAmount > high) await drained(channel);
+      if (up.cancelled) return;
+      const end = Math.min(off + block, data.length);
+      const msg = new Uint8Array(head.length + end - off);
+      msg.set(head);
+      new DataView(msg.buffer).setUint32(at, off);
+      msg.set(data.subarray(off, end), head.length);
+      channel.send(msg);
+      up.sent = end;
+    }
+  })().then(() => done(""), (err) => done(String((err && err.message) || err)));
+  return up;
+}
+
+// drained resolves at channel's next bufferedamountlow event, and rejects
+// if the channel is not open or closes first.
+function drained(channel) {
+  return new Promise((resolve, reject) => {
+    if (channel.readyState !== "open") {
+      reject(new Error(`data channel ${channel.readyState}`));
+      return;
+    }
+    const low = () => {
+      channel.removeEventListener("close", closed);
+      resolve();
+    };
+    const closed = () => {
+      channel.removeEventListener("bufferedamountlow", low);
+      reject(new Error("data channel closed"));
+    };
+    channel.addEventListener("bufferedamountlow", low, { once: true });
+    channel.addEventListener("close", closed, { once: true });
+  });
 }
 
 // take writes a batch, as receiveBatched delivers it, into to: first each

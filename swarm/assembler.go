@@ -59,3 +59,28 @@ type BodyWriter interface {
 	// errors are WriteChunk's.
 	WriteBody(ctx context.Context, i int, body any) error
 }
+
+// A BodyReader is a store (Chunks) that can read a chunk as a body kept
+// outside Go's memory, for a ChunkSender: in the browser, the chunk's
+// bytes as an ArrayBuffer.
+type BodyReader interface {
+	// ReadBody returns chunk i as a body. Its errors are ReadChunk's.
+	ReadBody(ctx context.Context, i int) (body any, err error)
+}
+
+// A ChunkSender is a Transport that sends a whole upload itself, every
+// block of a chunk from a BodyReader's body, with its own flow control.
+// In the browser the page sends the blocks, so Go runs once per chunk
+// uploaded, not once per block. The engine uses one only where its store
+// is a BodyReader.
+type ChunkSender interface {
+	Transport
+	// SendChunk sends body as messages of up to BlockSize bytes of it,
+	// each behind head with its last four bytes set to the block's
+	// offset, big-endian (piece frames), and returns once the last is
+	// queued. Messages Send queues meanwhile may go between its blocks.
+	// It calls progress, from its own goroutine, with the body's bytes
+	// queued so far, every fraction of a second and at the end. Ending
+	// ctx stops it before its next block. It keeps nothing of head.
+	SendChunk(ctx context.Context, head []byte, body any, progress func(sent int)) error
+}

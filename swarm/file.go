@@ -323,9 +323,14 @@ func (f *file) attachConn(ctx context.Context, c *peerConn) bool {
 			c.asm = a
 		}
 	}
+	if s, ok := c.t.(ChunkSender); ok {
+		if _, ok := f.store.(BodyReader); ok {
+			c.uploader = s
+		}
+	}
 	f.wg.Go(func() { f.readLoop(ctx, c) })
 	f.wg.Go(func() {
-		if err := c.writeLoop(ctx, &f.wg, f.readChunk); err != nil {
+		if err := c.writeLoop(ctx, &f.wg, f.upload(c)); err != nil {
 			c.close()
 		}
 	})

@@ -38,7 +38,8 @@ type peerConn struct {
 	initiator string // peer ID of the side that opened the connection
 	session   string // Conn.Session
 	t         Transport
-	asm       Assembler // t, where it assembles the chunks asked of it; or nil
+	asm       Assembler   // t, where it assembles the chunks asked of it; or nil
+	uploader  ChunkSender // t, where it sends uploads from the store's bodies; or nil
 	out       outbox
 
 	bytesIn, bytesOut atomic.Int64
@@ -175,6 +176,7 @@ func (o *outbox) upload(i int) bool {
 	return true
 }
 
+// cancel drops upload i, and stops it if it is being sent.
 func (o *outbox) cancel(i int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -182,6 +184,7 @@ func (o *outbox) cancel(i int) {
 		o.cancelled = make(map[int]bool)
 	}
 	o.cancelled[i] = true
+	ping(o.ctrlReady) // wakes a sendBody under way
 }
 
 func (o *outbox) isCancelled(i int) bool {
@@ -219,10 +222,12 @@ func (o *outbox) takeControl() []byte {
 	return b
 }
 
-// loaded is a chunk read from the store for upload.
+// loaded is a chunk read from the store for upload: its bytes, or a body
+// c's transport sends itself (BodyReader, ChunkSender).
 type loaded struct {
 	idx  int
 	data []byte
+	body any
 	err  error
 }
 
@@ -230,7 +235,7 @@ type loaded struct {
 // read-ahead goroutine loads the next requested chunk from the store while
 // the current one is sent, and control frames slip in between blocks so a
 // request or cancel never waits behind an upload.
-func (c *peerConn) writeLoop(ctx context.Context, wg *sync.WaitGroup, read func(context.Context, int) ([]byte, error)) error {
+func (c *peerConn) writeLoop(ctx context.Context, wg *sync.WaitGroup, read func(context.Context, int) loaded) error {
 	chunks := make(chan loaded, 1)
 	wg.Go(func() { c.readAhead(ctx, read, chunks) })
 	for {
@@ -243,7 +248,11 @@ func (c *peerConn) writeLoop(ctx context.Context, wg *sync.WaitGroup, read func(
 				c.out.control(appendIndex(nil, kindReject, ch.idx))
 				continue
 			}
-			if err := c.sendChunk(ctx, ch.idx, ch.data); err != nil {
+			send := c.sendChunk
+			if ch.body != nil {
+				send = c.sendBody
+			}
+			if err := send(ctx, ch); err != nil {
 				return err
 			}
 		case <-c.out.ctrlReady:
@@ -278,7 +287,10 @@ func (c *peerConn) flushControl(ctx context.Context) error {
 	return nil
 }
 
-func (c *peerConn) sendChunk(ctx context.Context, idx int, data []byte) error {
+// sendChunk sends chunk ch from its bytes, block by block, with c's
+// control frames between blocks.
+func (c *peerConn) sendChunk(ctx context.Context, ch loaded) error {
+	idx, data := ch.idx, ch.data
 	for off := 0; off < len(data); off += BlockSize {
 		if err := c.flushControl(ctx); err != nil {
 			return err
@@ -296,8 +308,51 @@ func (c *peerConn) sendChunk(ctx context.Context, idx int, data []byte) error {
 	return nil
 }
 
+// sendBody has c's transport send chunk ch from its body (ChunkSender),
+// while c's control frames go out between its blocks. Cancelling the
+// chunk stops it.
+func (c *peerConn) sendBody(ctx context.Context, ch loaded) error {
+	up, stop := context.WithCancel(ctx)
+	defer stop()
+	c.sending.Store(c.now().UnixNano())
+	defer c.sending.Store(0)
+	queued := 0
+	done := make(chan error, 1)
+	go func() {
+		done <- c.uploader.SendChunk(up, appendPiece(nil, ch.idx, 0, nil), ch.body, func(sent int) {
+			if sent > queued {
+				c.bytesOut.Add(int64(sent - queued))
+				queued = sent
+				c.sending.Store(c.now().UnixNano()) // not stuck while it moves
+			}
+		})
+	}()
+	for {
+		select {
+		case err := <-done:
+			if err != nil && up.Err() != nil && ctx.Err() == nil {
+				return nil // the chunk was cancelled
+			}
+			return err
+		case <-c.out.ctrlReady:
+			if c.out.isCancelled(ch.idx) {
+				stop()
+			}
+			if err := c.flushControl(ctx); err != nil {
+				stop()
+				<-done
+				return err
+			}
+		case <-c.done:
+			stop()
+			<-done
+			return ErrClosed
+		}
+	}
+}
+
 // readAhead loads requested chunks in order, one ahead of the writer.
-func (c *peerConn) readAhead(ctx context.Context, read func(context.Context, int) ([]byte, error), out chan<- loaded) {
+func (c *peerConn) readAhead(ctx context.Context, read func(context.Context, int) loaded, out chan<- loaded) {
 	for {
 		idx, ok := c.out.nextUpload()
 		if !ok {
@@ -310,9 +365,10 @@ func (c *peerConn) readAhead(ctx context.Context, read func(context.Context, int
 				return
 			}
 		}
-		data, err := read(ctx, idx)
+		ch := read(ctx, idx)
+		ch.idx = idx
 		select {
-		case out <- loaded{idx: idx, data: data, err: err}:
+		case out <- ch:
 		case <-c.done:
 			return
 		case <-ctx.Done():

@@ -68,6 +68,24 @@ func (f *file) readChunk(ctx context.Context, i int) ([]byte, error) {
 	return f.store.ReadChunk(ctx, i)
 }
 
+// upload returns how c's uploads are read: as readChunk reads them, but
+// from the store as bodies where c's transport sends those itself.
+func (f *file) upload(c *peerConn) func(context.Context, int) loaded {
+	return func(ctx context.Context, i int) loaded {
+		if c.uploader != nil && f.recent != nil {
+			if b, ok := f.recent.get(chunkRef{f.m.Digest, i}); ok {
+				return loaded{data: b}
+			}
+		}
+		if c.uploader != nil {
+			body, err := f.store.(BodyReader).ReadBody(ctx, i)
+			return loaded{body: body, err: err}
+		}
+		data, err := f.readChunk(ctx, i)
+		return loaded{data: data, err: err}
+	}
+}
+
 // stored notes that chunk i, data, is now in the store.
 func (f *file) stored(i int, data []byte) {
 	if f.recent != nil {

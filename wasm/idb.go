@@ -341,6 +341,16 @@ func (c *idbChunks) Have(ctx context.Context) (swarm.Bitfield, error) {
 
 // ReadChunk implements swarm.Chunks.
 func (c *idbChunks) ReadChunk(ctx context.Context, i int) ([]byte, error) {
+	buf, err := c.ReadBody(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	return bytesFromJS(buf.(js.Value), nil), nil
+}
+
+// ReadBody implements swarm.BodyReader: the chunk as an ArrayBuffer, read
+// from its Blob without entering Go's memory.
+func (c *idbChunks) ReadBody(ctx context.Context, i int) (any, error) {
 	blob, err := c.blob(ctx, i)
 	if err != nil {
 		return nil, err
@@ -349,7 +359,10 @@ func (c *idbChunks) ReadChunk(ctx context.Context, i int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading chunk %d: %w", i, err)
 	}
-	return bytesFromJS(buf, nil), nil
+	if n, want := buf.Get("byteLength").Int(), c.m.ChunkLen(i); n != want {
+		return nil, fmt.Errorf("reading chunk %d: %w: %d bytes, want %d", i, errUnreadable, n, want)
+	}
+	return buf, nil
 }
 
 func (c *idbChunks) blob(ctx context.Context, i int) (js.Value, error) {

@@ -103,12 +103,7 @@ var _ swarm.Transport = (*channelTransport)(nil)
 func newChannelTransport(dc *webrtc.DataChannel) *channelTransport {
 	t := &channelTransport{dc: dc, in: newInbox(), low: make(chan struct{}, 1), closed: make(chan struct{})}
 	dc.SetBufferedAmountLowThreshold(sendLowWater)
-	dc.OnBufferedAmountLow(func() {
-		select {
-		case t.low <- struct{}{}:
-		default:
-		}
-	})
+	t.watchLow()
 	dc.OnClose(func() { t.shut() })
 	t.receive()
 	return t
@@ -116,12 +111,8 @@ func newChannelTransport(dc *webrtc.DataChannel) *channelTransport {
 
 func (t *channelTransport) Send(ctx context.Context, b []byte) error {
 	for t.dc.BufferedAmount() > sendHighWater {
-		select {
-		case <-t.low:
-		case <-t.closed:
-			return swarm.ErrClosed
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := t.drained(ctx); err != nil {
+			return err
 		}
 	}
 	select {
@@ -130,6 +121,28 @@ func (t *channelTransport) Send(ctx context.Context, b []byte) error {
 	default:
 	}
 	return t.send(b)
+}
+
+// onLow has the channel's bufferedamountlow events wake waitLow.
+func (t *channelTransport) onLow() {
+	t.dc.OnBufferedAmountLow(func() {
+		select {
+		case t.low <- struct{}{}:
+		default:
+		}
+	})
+}
+
+// waitLow waits for the channel's next bufferedamountlow event (onLow).
+func (t *channelTransport) waitLow(ctx context.Context) error {
+	select {
+	case <-t.low:
+		return nil
+	case <-t.closed:
+		return swarm.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Recv returns the next message. On a transport that assembles chunks

@@ -5,6 +5,8 @@ package rtc
 import (
 	"context"
 	"fmt"
+	"syscall/js"
+	"time"
 
 	"tabswarm/internal/jsmem"
 	"tabswarm/swarm"
@@ -55,19 +57,90 @@ func assembled(r *jsmem.Report) *swarm.Assembled {
 	return &swarm.Assembled{Index: r.Index, Digest: r.Sum, Body: r.Blob}
 }
 
-// transport is t as the engine sees it: an Assembler where the page
-// assembles chunks, else t.
+// transport is t as the engine sees it: where the page sends uploads, a
+// ChunkSender, and also an Assembler where it assembles chunks (the page
+// that assembles also sends: one pump.js); else t.
 func (t *channelTransport) transport() swarm.Transport {
-	if t.pump.Assembles() {
-		return assembling{t}
+	switch {
+	case t.pump.Assembles():
+		return assembling{uploading{t}}
+	case jsmem.SendsChunks():
+		return uploading{t}
 	}
 	return t
+}
+
+// watchLow has the channel's bufferedamountlow events wake a Send that
+// waits for room, through pion's callback where the page does not send
+// uploads; where it does, drained asks the page at each wait, so the
+// peer does not run at every event of the page's uploads.
+func (t *channelTransport) watchLow() {
+	if !jsmem.SendsChunks() {
+		t.onLow()
+	}
+}
+
+// drained waits until the channel's buffer drains to its low mark.
+func (t *channelTransport) drained(ctx context.Context) error {
+	if !jsmem.SendsChunks() {
+		return t.waitLow(ctx)
+	}
+	if err := jsmem.Drained(ctx, t.dc.JSValue()); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %v", swarm.ErrClosed, err)
+	}
+	return nil
+}
+
+// progressEvery is how often uploading.SendChunk reports its progress.
+const progressEvery = 250 * time.Millisecond
+
+// uploading is a channel whose uploads the page sends
+// (swarm.ChunkSender): the peer hands it a chunk's ArrayBuffer and hears
+// back at its end, and its blocks never enter Go's memory.
+type uploading struct{ *channelTransport }
+
+var _ swarm.ChunkSender = uploading{}
+
+// SendChunk implements swarm.ChunkSender. body is the ArrayBuffer the
+// store read (wasm's ReadBody).
+func (u uploading) SendChunk(ctx context.Context, head []byte, body any, progress func(sent int)) error {
+	ab, ok := body.(js.Value)
+	if !ok {
+		return fmt.Errorf("sending a body of %T, want an ArrayBuffer", body)
+	}
+	select {
+	case <-u.closed:
+		return swarm.ErrClosed
+	default:
+	}
+	up := jsmem.SendChunk(u.dc.JSValue(), head, ab, swarm.BlockSize, sendHighWater)
+	tick := time.NewTicker(progressEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-up.Done():
+			progress(up.Sent())
+			return up.Err()
+		case <-tick.C:
+			progress(up.Sent())
+		case <-u.closed:
+			up.Cancel()
+			return swarm.ErrClosed
+		case <-ctx.Done():
+			up.Cancel()
+			progress(up.Sent())
+			return ctx.Err()
+		}
+	}
 }
 
 // assembling is a channel whose chunks the page assembles
 // (swarm.Assembler): their bytes stay in JavaScript, a Blob the store
 // keeps.
-type assembling struct{ *channelTransport }
+type assembling struct{ uploading }
 
 var _ swarm.Assembler = assembling{}
 

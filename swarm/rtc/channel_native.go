@@ -3,6 +3,7 @@
 package rtc
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/pion/webrtc/v4"
@@ -17,6 +18,13 @@ const (
 	sendHighWater = 1 << 20
 	sendLowWater  = sendHighWater / 2
 )
+
+// watchLow has pion's bufferedamountlow callback wake a Send that waits
+// for room.
+func (t *channelTransport) watchLow() { t.onLow() }
+
+// drained waits until the channel's buffer drains to its low mark.
+func (t *channelTransport) drained(ctx context.Context) error { return t.waitLow(ctx) }
 
 // receive feeds the inbox from pion's message callback, which runs in order
 // on pion's read loop.
