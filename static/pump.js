@@ -45,17 +45,18 @@ function lendMemory(mem, sha256) {
 function sendChunk(channel, head, body, block, high, done) {
   const up = { sent: 0, cancelled: false, cancel() { up.cancelled = true; } };
   const data = new Uint8Array(body);
-  const at = head.length - 4;
+  // One message buffer for every block: send copies what it is given.
+  const msg = new Uint8Array(head.length + Math.min(block, data.length));
+  const offset = new DataView(msg.buffer, head.length - 4, 4);
+  msg.set(head);
   (async () => {
     for (let off = 0; off < data.length; off += block) {
       if (channel.bufferedAmount > high) await drained(channel);
       if (up.cancelled) return;
       const end = Math.min(off + block, data.length);
-      const msg = new Uint8Array(head.length + end - off);
-      msg.set(head);
-      new DataView(msg.buffer).setUint32(at, off);
+      offset.setUint32(0, off);
       msg.set(data.subarray(off, end), head.length);
-      channel.send(msg);
+      channel.send(end - off === block ? msg : msg.subarray(0, head.length + end - off));
       up.sent = end;
     }
   })().then(() => done(""), (err) => done(String((err && err.message) || err)));
