@@ -233,7 +233,7 @@ func ParseP2T(data []byte, want Hash) (*Manifest, *Collection, error) {
 		c, err := ParseCollection(data, want)
 		return nil, c, err
 	}
-	m, err := ParseManifest(data, want)
+	m, err := parseManifest(data, want) // its version just read
 	return m, nil, err
 }
 

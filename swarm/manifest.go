@@ -150,6 +150,14 @@ func ParseManifest(data []byte, want Hash) (*Manifest, error) {
 	case v == CollectionVersion:
 		return nil, fmt.Errorf("%w: %w: this .p2t is a collection of files (format version %d), not one file's manifest", ErrBadManifest, ErrCollection, v)
 	}
+	return parseManifest(data, want)
+}
+
+// parseManifest is ParseManifest for data whose version was read.
+func parseManifest(data []byte, want Hash) (*Manifest, error) {
+	if len(data) > MaxManifestBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrBadManifest, len(data), MaxManifestBytes)
+	}
 	var m Manifest
 	if err := strictDecode(data, &m); err != nil {
 		return nil, err
