@@ -162,3 +162,91 @@ func TestReceivePumpAssembles(t *testing.T) {
 		t.Errorf("take wrote %v, want lengths 3, -1, 1 then the bytes 1 2 3 4", got.Take)
 	}
 }
+
+// TestSendChunk drives the page's send loop (sendChunk in static/pump.js)
+// over a made-up data channel: an upload's blocks go out behind the head
+// with each block's offset in its last four bytes, the loop waits for
+// bufferedamountlow while the channel holds more than its high mark,
+// cancel stops it before its next block, a channel that refuses a send
+// ends it with the error, and drained refuses a channel that is not
+// open.
+func TestSendChunk(t *testing.T) {
+	e := newEnv(t)
+	p := e.newPerson(t, "alice", "/")
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	type run struct {
+		Frames    [][]int  `json:"frames"` // each: kind, index, offset, length, whether its bytes are the body's
+		Steps     []string `json:"steps"`
+		Cancelled []string `json:"cancelled"`
+		Refused   string   `json:"refused"`
+		Closed    string   `json:"closed"`
+	}
+	got, err := awaitJS[run](ctx, `(async () => {
+		const channel = (refuse) => {
+			const ch = new EventTarget();
+			Object.assign(ch, { bufferedAmount: 0, readyState: "open", sent: [] });
+			ch.send = (msg) => {
+				if (refuse) throw new Error("refused");
+				ch.sent.push(msg.slice());
+				ch.bufferedAmount += msg.byteLength;
+			};
+			ch.drain = () => { ch.bufferedAmount = 0; ch.dispatchEvent(new Event("bufferedamountlow")); };
+			return ch;
+		};
+		const tick = () => new Promise((r) => setTimeout(r, 0));
+		const body = new Uint8Array(70000).map((_, k) => (k * 13) & 255);
+		const head = new Uint8Array([5, 0, 0, 0, 3, 9, 9, 9, 9]);
+		const steps = [];
+		let ch = channel(false), ended = null;
+		const up = sendChunk(ch, head, body.buffer, 32768, 65536, (err) => { ended = err; });
+		await tick();
+		steps.push(ch.sent.length + " sent, " + up.sent + " bytes, ended " + ended);
+		ch.drain();
+		await tick();
+		steps.push(ch.sent.length + " sent, " + up.sent + " bytes, ended " + JSON.stringify(ended));
+		const frames = ch.sent.map((m) => {
+			const v = new DataView(m.buffer), off = v.getUint32(5), data = m.subarray(9);
+			const same = data.every((b, k) => b === body[off + k]);
+			return [m[0], v.getUint32(1), off, data.length, same ? 1 : 0];
+		});
+
+		const cancelled = [];
+		ch = channel(false);
+		ch.bufferedAmount = 1 << 20;
+		ended = null;
+		const up2 = sendChunk(ch, head, body.buffer, 32768, 65536, (err) => { ended = err; });
+		up2.cancel();
+		ch.drain();
+		await tick();
+		cancelled.push(ch.sent.length + " sent, " + up2.sent + " bytes, ended " + JSON.stringify(ended));
+
+		let refused = null;
+		sendChunk(channel(true), head, body.buffer, 32768, 65536, (err) => { refused = err; });
+		await tick();
+
+		const shut = channel(false);
+		shut.readyState = "closed";
+		const closed = await drained(shut).then(() => "resolved", (err) => err.message);
+		return { frames, steps, cancelled, refused, closed };
+	})()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFrames := [][]int{{5, 3, 0, 32768, 1}, {5, 3, 32768, 32768, 1}, {5, 3, 65536, 70000 - 65536, 1}}
+	if !reflect.DeepEqual(got.Frames, wantFrames) {
+		t.Errorf("frames (kind, index, offset, length, bytes right) %v, want %v", got.Frames, wantFrames)
+	}
+	if want := []string{"2 sent, 65536 bytes, ended null", `3 sent, 70000 bytes, ended ""`}; !reflect.DeepEqual(got.Steps, want) {
+		t.Errorf("steps %q, want %q (two blocks fill the channel past its mark; the third waits for it to drain)", got.Steps, want)
+	}
+	if want := []string{`0 sent, 0 bytes, ended ""`}; !reflect.DeepEqual(got.Cancelled, want) {
+		t.Errorf("cancelled upload: %q, want %q", got.Cancelled, want)
+	}
+	if got.Refused != "refused" {
+		t.Errorf("a channel that refuses a send ended the upload with %q, want its error", got.Refused)
+	}
+	if got.Closed != "data channel closed" {
+		t.Errorf("drained on a closed channel: %q, want a refusal", got.Closed)
+	}
+}
