@@ -1,8 +1,10 @@
 package swarm
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,4 +136,39 @@ func FuzzParseManifest(f *testing.F) {
 			t.Fatalf("parsed manifest fails validation: %v", err)
 		}
 	})
+}
+
+// TestHexHashesAsEncodingJSON: the manifest's own decoder of chunk hash
+// lists agrees with encoding/json's decoding of []Hash, list by list,
+// on what it accepts and what it decodes.
+func TestHexHashesAsEncodingJSON(t *testing.T) {
+	a, b := HashChunk([]byte("a")), HashChunk([]byte("b"))
+	indented, err := json.MarshalIndent([]Hash{a, b}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upper := strings.ToUpper(a.String())
+	escaped := `\u00` + hex.EncodeToString([]byte(a.String()[:1])) + a.String()[1:]
+	for _, in := range []string{
+		`["` + a.String() + `","` + b.String() + `"]`,
+		string(indented),
+		`[ "` + upper + `" ]`,
+		`["` + escaped + `"]`,
+		`[]`,
+		`null`,
+		`["` + a.String()[:62] + `"]`,
+		`["` + strings.Repeat("zz", 32) + `"]`,
+		`["` + a.String() + `", 7]`,
+		`[""]`,
+		`{"a": 1}`,
+		`"` + a.String() + `"`,
+	} {
+		var want []Hash
+		wantErr := json.Unmarshal([]byte(in), &want)
+		var got hexHashes
+		gotErr := json.Unmarshal([]byte(in), &got)
+		if (gotErr != nil) != (wantErr != nil) || wantErr == nil && (!slices.Equal(got, want) || (got == nil) != (want == nil)) {
+			t.Errorf("%s: got %v (err %v), encoding/json %v (err %v)", in, []Hash(got), gotErr, want, wantErr)
+		}
+	}
 }
