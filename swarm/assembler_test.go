@@ -90,12 +90,21 @@ func (a *goAssembler) log() (expected, forgot []int) {
 	return slices.Clone(a.expected), slices.Clone(a.forgot)
 }
 
-// bodyStore is a store that can take an Assembler's bodies (here, the
-// chunk's bytes), counting them.
+// bodyStore is a store that can take an Assembler's bodies and give a
+// ChunkSender its chunks as bodies (here, the chunk's bytes), counting
+// them.
 type bodyStore struct {
 	Chunks
 	mu     sync.Mutex
-	bodies []int
+	bodies []int // written
+	read   []int
+}
+
+func (s *bodyStore) ReadBody(ctx context.Context, i int) (any, error) {
+	s.mu.Lock()
+	s.read = append(s.read, i)
+	s.mu.Unlock()
+	return s.ReadChunk(ctx, i)
 }
 
 func (s *bodyStore) WriteBody(ctx context.Context, i int, body any) error {

@@ -58,34 +58,19 @@ func (s *chunkSending) log() (sent, cancelled []int) {
 	return slices.Clone(s.sent), slices.Clone(s.cancelled)
 }
 
-// bodyReading is a store whose chunks can be read as bodies (the bytes
-// here), counting them.
-type bodyReading struct {
-	Chunks
-	mu   sync.Mutex
-	read []int
-}
-
-func (s *bodyReading) ReadBody(ctx context.Context, i int) (any, error) {
-	s.mu.Lock()
-	s.read = append(s.read, i)
-	s.mu.Unlock()
-	return s.ReadChunk(ctx, i)
-}
-
 // newUploadingWire starts a file of n chunks holding all but the last
 // in a store that reads bodies, and attaches remote "l", which dialled,
 // over a transport that sends uploads itself.
-func newUploadingWire(t *testing.T, n int, gate chan struct{}) (*wire, *remote, *chunkSending, *bodyReading, []byte) {
+func newUploadingWire(t *testing.T, n int, gate chan struct{}) (*wire, *remote, *chunkSending, *bodyStore, []byte) {
 	data, m := testData(n, 3)
-	var br *bodyReading
+	var bs *bodyStore
 	have := make([]int, n-1)
 	for i := range have {
 		have[i] = i
 	}
 	w := newWireStore(t, data, m, nil, func(c Chunks) Chunks {
-		br = &bodyReading{Chunks: c}
-		return br
+		bs = &bodyStore{Chunks: c}
+		return bs
 	}, have...)
 	var cs *chunkSending
 	r := w.attachOver(Conn{Peer: "l", Initiator: "l"}, 0, func(t Transport) Transport {
@@ -93,7 +78,7 @@ func newUploadingWire(t *testing.T, n int, gate chan struct{}) (*wire, *remote, 
 		return cs
 	})
 	r.open()
-	return w, r, cs, br, data
+	return w, r, cs, bs, data
 }
 
 // TestUploadSentByTransport: where the store reads bodies and the
@@ -101,7 +86,7 @@ func newUploadingWire(t *testing.T, n int, gate chan struct{}) (*wire, *remote, 
 // ReadBody and handed to SendChunk whole, the peer gets its bytes as
 // piece frames, and the bytes count as sent.
 func TestUploadSentByTransport(t *testing.T) {
-	w, r, cs, br, data := newUploadingWire(t, 3, nil)
+	w, r, cs, bs, data := newUploadingWire(t, 3, nil)
 	r.send(appendIndex(nil, kindRequest, 1))
 	var got []byte
 	for len(got) < MinChunkSize {
@@ -114,9 +99,9 @@ func TestUploadSentByTransport(t *testing.T) {
 	if !bytes.Equal(got, data[MinChunkSize:2*MinChunkSize]) {
 		t.Error("the peer got other bytes than chunk 1's")
 	}
-	br.mu.Lock()
-	read := slices.Clone(br.read)
-	br.mu.Unlock()
+	bs.mu.Lock()
+	read := slices.Clone(bs.read)
+	bs.mu.Unlock()
 	if sent, _ := cs.log(); !slices.Equal(read, []int{1}) || !slices.Equal(sent, []int{1}) {
 		t.Errorf("read %v as bodies, SendChunk for %v; want [1] and [1]", read, sent)
 	}
