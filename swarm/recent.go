@@ -60,29 +60,33 @@ func (r *recentChunks) get(i chunkRef) ([]byte, bool) {
 // readChunk returns chunk i from the node's recent chunks, or else from
 // the store.
 func (f *file) readChunk(ctx context.Context, i int) ([]byte, error) {
-	if f.recent != nil {
-		if b, ok := f.recent.get(chunkRef{f.m.Digest, i}); ok {
-			return b, nil
-		}
+	if b, ok := f.recentChunk(i); ok {
+		return b, nil
 	}
 	return f.store.ReadChunk(ctx, i)
+}
+
+// recentChunk returns chunk i if it is among the node's recent chunks.
+func (f *file) recentChunk(i int) ([]byte, bool) {
+	if f.recent == nil {
+		return nil, false
+	}
+	return f.recent.get(chunkRef{f.m.Digest, i})
 }
 
 // upload returns how c's uploads are read: as readChunk reads them, but
 // from the store as bodies where c's transport sends those itself.
 func (f *file) upload(c *peerConn) func(context.Context, int) loaded {
 	return func(ctx context.Context, i int) loaded {
-		if c.uploader != nil && f.recent != nil {
-			if b, ok := f.recent.get(chunkRef{f.m.Digest, i}); ok {
-				return loaded{data: b}
-			}
+		if c.uploader == nil {
+			data, err := f.readChunk(ctx, i)
+			return loaded{data: data, err: err}
 		}
-		if c.uploader != nil {
-			body, err := f.store.(BodyReader).ReadBody(ctx, i)
-			return loaded{body: body, err: err}
+		if b, ok := f.recentChunk(i); ok {
+			return loaded{data: b}
 		}
-		data, err := f.readChunk(ctx, i)
-		return loaded{data: data, err: err}
+		body, err := f.store.(BodyReader).ReadBody(ctx, i)
+		return loaded{body: body, err: err}
 	}
 }
 
